@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` at the repo root).
+import '../dist/esm/cli/main.js';
