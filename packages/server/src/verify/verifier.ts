@@ -1,0 +1,255 @@
+import { type AsymmetricAlgorithm, isSupportedAlgorithm, verifySignature } from './algorithms.js';
+import { type CacheEntry, TokenCache } from './cache.js';
+import { TokenVerificationError } from './errors.js';
+import { createIntrospector, type IntrospectionOptions, type Introspector } from './introspection.js';
+import {
+  type JsonWebKeySet,
+  type KeyEntry,
+  type KeySource,
+  RemoteKeySource,
+  StaticKeySource,
+} from './jwks.js';
+import { decodeJsonObject, decodeSignature, splitCompact } from './jwt-parse.js';
+import type { VerifiedAccessToken, VerifyOptions } from './types.js';
+
+/**
+ * Options of {@link createVerifier}. Give `jwksUrl` or `keys`; with neither, the keys are fetched
+ * from `{issuer}/.well-known/jwks.json`.
+ */
+export interface VerifierOptions {
+  /** Expected `iss`, compared exactly (e.g. `https://auth.example.com`). */
+  issuer: string;
+  /** Where the JWKS is fetched. Default `{issuer}/.well-known/jwks.json`. */
+  jwksUrl?: string | undefined;
+  /** A static JWKS instead of fetching one. */
+  keys?: JsonWebKeySet | undefined;
+  /** When set, `aud` must be or contain it (the SMS.CX server issues `https://api.sms.cx`). Default: not checked. */
+  audience?: string | undefined;
+  /** Ask the token server whether the token is still active (revocation). Default: off. */
+  introspection?: IntrospectionOptions | undefined;
+  /** Clock skew tolerated for `exp`, `nbf` and `iat`. Default 30. */
+  leewaySeconds?: number | undefined;
+  /**
+   * Accepted JWS algorithms. Default `['EdDSA']`. Only asymmetric algorithms exist here:
+   * `none` and `HS256`/`HS384`/`HS512` throw a TypeError.
+   */
+  algorithms?: readonly string[] | undefined;
+  /** The fetch used for the JWKS and introspection. Default `globalThis.fetch`. */
+  fetch?: typeof fetch | undefined;
+  /** The clock, in epoch milliseconds. Default `Date.now`. */
+  now?: (() => number) | undefined;
+  /** Verified tokens remembered by their exact string; 0 disables. Default 10,000. */
+  cacheSize?: number | undefined;
+  /** Least time between two JWKS fetches triggered by unknown `kid`s. Default 5000 ms. */
+  jwksCooldownMs?: number | undefined;
+  /** A JWKS older than this is refreshed in the background. Default 600,000 ms (10 min). */
+  jwksMaxAgeMs?: number | undefined;
+  /** Abort a JWKS fetch after this long. Default 5000 ms. */
+  jwksTimeoutMs?: number | undefined;
+  /** Longer tokens are refused unparsed. Default 8192 characters. */
+  maxTokenLength?: number | undefined;
+}
+
+/** Checks SMS.CX access tokens. Build one per process and share it. */
+export interface AccessTokenVerifier {
+  /**
+   * Verifies a bearer token and returns its claims.
+   *
+   * @throws {TokenVerificationError} and nothing else: 401 `invalid_token`, 403 `insufficient_scope`,
+   * 503 `temporarily_unavailable` (JWKS never loaded, or introspection unreachable).
+   */
+  verify(token: string, options?: VerifyOptions): Promise<VerifiedAccessToken>;
+  /** Forgets every cached verification result. */
+  clearCache(): void;
+}
+
+const FORBIDDEN_ALGORITHMS = new Set(['none', 'HS256', 'HS384', 'HS512']);
+const ACCEPTED_TYPES = new Set(['at+jwt', 'application/at+jwt']);
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0)) throw new TypeError(`${name} must be a non-negative number`);
+  return value;
+}
+
+function resolveAlgorithms(list: readonly string[] | undefined): AsymmetricAlgorithm[] {
+  const algorithms: AsymmetricAlgorithm[] = [];
+  for (const alg of list ?? ['EdDSA']) {
+    if (FORBIDDEN_ALGORITHMS.has(alg) || !isSupportedAlgorithm(alg)) {
+      throw new TypeError(
+        `Algorithm ${JSON.stringify(alg)} is not accepted; only asymmetric JWS algorithms are`,
+      );
+    }
+    algorithms.push(alg);
+  }
+  if (algorithms.length === 0) throw new TypeError('algorithms must not be empty');
+  return algorithms;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isAudience(value: unknown): value is string | string[] {
+  return typeof value === 'string' || (Array.isArray(value) && value.every((a) => typeof a === 'string'));
+}
+
+function requireScopes(result: VerifiedAccessToken, required: readonly string[]): void {
+  for (const scope of required) {
+    if (!result.scopes.includes(scope)) {
+      throw new TokenVerificationError('insufficient_scope', { scope: required.join(' ') });
+    }
+  }
+}
+
+/**
+ * Creates an access-token verifier (RFC 9068 profile) for tokens of the SMS.CX OAuth server.
+ *
+ * Checks, in order: compact JWS form and size; header JSON; `alg` in the allow-list (never `none`
+ * or HMAC); `typ` is `at+jwt`; no `crit`; a `kid` found in the JWKS (refetched once on an unknown
+ * `kid`, within the cooldown) whose key type fits the `alg`; the signature; `iss`; `aud` (when
+ * configured); `exp`/`nbf`/`iat` with leeway; introspection (when configured); the required scopes.
+ * Keys embedded in the token (`jwk`, `jku`, `x5u`, `x5c`) are ignored.
+ *
+ * @throws {TypeError} for invalid options.
+ * @example
+ * const verifier = createVerifier({ issuer: 'https://auth.example.com', audience: 'https://api.sms.cx' });
+ * const token = await verifier.verify(bearer, { scopes: ['sms'] });
+ * console.log(token.client_id, token.scopes);
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ */
+export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
+  const { issuer, audience } = options;
+  if (typeof issuer !== 'string' || issuer === '') throw new TypeError('issuer is required');
+  if (options.keys !== undefined && options.jwksUrl !== undefined) {
+    throw new TypeError('Give either keys or jwksUrl, not both');
+  }
+  const algorithms = resolveAlgorithms(options.algorithms);
+  const allowed: ReadonlySet<string> = new Set(algorithms);
+  const now = options.now ?? Date.now;
+  const fetchFn = options.fetch ?? globalThis.fetch;
+  const leeway = nonNegative('leewaySeconds', options.leewaySeconds, 30);
+  const maxTokenLength = nonNegative('maxTokenLength', options.maxTokenLength, 8192);
+  const cache = new TokenCache(Math.floor(nonNegative('cacheSize', options.cacheSize, 10_000)));
+  const keys: KeySource =
+    options.keys !== undefined
+      ? new StaticKeySource(options.keys, algorithms)
+      : new RemoteKeySource({
+          url: options.jwksUrl ?? `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
+          allowed: algorithms,
+          fetch: fetchFn,
+          now,
+          cooldownMs: nonNegative('jwksCooldownMs', options.jwksCooldownMs, 5000),
+          maxAgeMs: nonNegative('jwksMaxAgeMs', options.jwksMaxAgeMs, 600_000),
+          timeoutMs: nonNegative('jwksTimeoutMs', options.jwksTimeoutMs, 5000),
+        });
+  const introspect: Introspector | undefined =
+    options.introspection === undefined ? undefined : createIntrospector(options.introspection, fetchFn);
+  const introspectionTtl = nonNegative('introspection.cacheTtlMs', options.introspection?.cacheTtlMs, 5000);
+
+  /** Every local check; returns the cache entry (not yet introspected). */
+  async function verifyLocally(token: string, nowMs: number): Promise<CacheEntry> {
+    const parts = splitCompact(token, maxTokenLength);
+    const header = decodeJsonObject(parts.header);
+    const { alg, typ, kid } = header;
+    if (typeof alg !== 'string' || !allowed.has(alg)) throw new TokenVerificationError('alg_not_allowed');
+    if (typeof typ !== 'string' || !ACCEPTED_TYPES.has(typ.toLowerCase())) {
+      throw new TokenVerificationError('unsupported_type');
+    }
+    if (header.crit !== undefined || typeof kid !== 'string') throw new TokenVerificationError('malformed');
+    const key: KeyEntry | undefined = keys.lookup(kid) ?? (await keys.resolve(kid));
+    if (key === undefined || !key.algorithms.has(alg)) throw new TokenVerificationError('unknown_key');
+    if (
+      !verifySignature(
+        alg as AsymmetricAlgorithm,
+        key.key,
+        parts.signingInput,
+        decodeSignature(parts.signature),
+      )
+    ) {
+      throw new TokenVerificationError('bad_signature');
+    }
+
+    const claims = decodeJsonObject(parts.payload);
+    const { iss, sub, client_id, scope, iat, exp, nbf, jti, aud } = claims;
+    if (iss !== issuer) throw new TokenVerificationError('wrong_issuer');
+    if (
+      typeof sub !== 'string' ||
+      typeof client_id !== 'string' ||
+      typeof jti !== 'string' ||
+      (scope !== undefined && typeof scope !== 'string') ||
+      !isFiniteNumber(iat) ||
+      (exp !== undefined && !isFiniteNumber(exp)) ||
+      (nbf !== undefined && !isFiniteNumber(nbf)) ||
+      !isAudience(aud)
+    ) {
+      throw new TokenVerificationError('malformed');
+    }
+    if (audience !== undefined && (typeof aud === 'string' ? aud !== audience : !aud.includes(audience))) {
+      throw new TokenVerificationError('wrong_audience');
+    }
+    const nowSeconds = nowMs / 1000;
+    if (exp !== undefined && nowSeconds >= exp + leeway) throw new TokenVerificationError('expired');
+    if (nbf !== undefined && nowSeconds + leeway < nbf) throw new TokenVerificationError('not_yet_valid');
+    if (iat > nowSeconds + leeway) throw new TokenVerificationError('issued_in_future');
+
+    const scopeString = scope ?? '';
+    if (Array.isArray(aud)) Object.freeze(aud);
+    const result: VerifiedAccessToken = Object.freeze({
+      sub,
+      client_id,
+      scope: scopeString,
+      scopes: Object.freeze(scopeString.split(' ').filter((s) => s !== '')),
+      iat,
+      ...(exp === undefined ? {} : { exp }),
+      jti,
+      iss,
+      aud,
+      claims: Object.freeze(claims),
+    });
+    return {
+      result,
+      notAfter: exp === undefined ? Number.POSITIVE_INFINITY : (exp + leeway) * 1000,
+      key,
+      active: true,
+      statusUntil: Number.POSITIVE_INFINITY,
+    };
+  }
+
+  async function verifySlow(token: string, nowMs: number, cached: CacheEntry | undefined) {
+    let entry = cached;
+    if (entry === undefined) {
+      try {
+        entry = await verifyLocally(token, nowMs);
+      } catch (err) {
+        throw err instanceof TokenVerificationError
+          ? err
+          : new TokenVerificationError('malformed', { cause: err });
+      }
+    }
+    if (introspect !== undefined) {
+      entry.active = await introspect(token);
+      entry.statusUntil = nowMs + introspectionTtl;
+    }
+    cache.set(token, entry);
+    return entry;
+  }
+
+  return {
+    async verify(token, verifyOptions) {
+      const nowMs = now();
+      let entry = typeof token === 'string' ? cache.get(token) : undefined;
+      if (entry !== undefined && (nowMs >= entry.notAfter || entry.key.retired)) {
+        cache.delete(token);
+        entry = undefined;
+      }
+      if (entry === undefined || nowMs >= entry.statusUntil) entry = await verifySlow(token, nowMs, entry);
+      if (!entry.active) throw new TokenVerificationError('revoked');
+      if (verifyOptions?.scopes !== undefined) requireScopes(entry.result, verifyOptions.scopes);
+      return entry.result;
+    },
+    clearCache() {
+      cache.clear();
+    },
+  };
+}
