@@ -1,0 +1,33 @@
+/** The help text of the command line. */
+export const USAGE = `Usage: smscx-oauth-server <command> [options]
+
+Commands
+  serve                                   run the token server
+  apps create --name <name> [--scopes "sms groups"] [--expiration 1d|1w|never] [--json]
+  apps list [--json]
+  apps show <application_id> [--json]
+  apps disable <application_id> [--json]
+  apps enable <application_id> [--json]
+  apps delete <application_id> [--json]
+  apps rotate-secret <application_id> [--json]
+  apps revoke-tokens <application_id> [--json]
+  keys rotate [--json]
+
+serve options (flag, environment variable, default)
+  --host <host>                  SMSCX_HOST                 127.0.0.1
+  --port <port>                  SMSCX_PORT                 8080
+  --db <path>                    SMSCX_DB                   ./data/smscx-oauth.db
+  --rate-limit <N/S>             SMSCX_RATE_LIMIT           600/60 (token requests per application)
+  --auth-failure-limit <N/S>     SMSCX_AUTH_FAILURE_LIMIT   20/60 (failed authentications per client IP)
+  --log-level <level>            SMSCX_LOG_LEVEL            info (fatal|error|warn|info|debug|trace|silent)
+  --issuer <url>                 SMSCX_ISSUER               http://<host>:<port>
+  --audience <uri>               SMSCX_AUDIENCE             https://api.sms.cx
+  --scope-catalogue <scopes>     SMSCX_SCOPES               sms viber whatsapp ... otp
+  --pepper-file <path>           SMSCX_PEPPER_FILE          <db folder>/pepper
+
+apps and keys options
+  --db <path>                    SMSCX_DB                   ./data/smscx-oauth.db
+  --pepper-file <path>           SMSCX_PEPPER_FILE          <db folder>/pepper
+  --scope-catalogue <scopes>     SMSCX_SCOPES               (apps create: validates --scopes)
+  --json                         print JSON instead of text
+`;

@@ -1,0 +1,73 @@
+/** Every `error.type` the server can answer with. */
+export type ApiErrorType =
+  | 'invalid_request'
+  | 'invalid_scope'
+  | 'unsupported_grant_type'
+  | 'invalid_client'
+  | 'access_denied'
+  | 'not_found'
+  | 'invalid_method'
+  | 'rate_limit'
+  | 'server_error';
+
+/** Base of the `uri` member: the docs section is the error type, e.g. `https://docs.sms.cx/#invalid_scope`. */
+export const ERROR_DOCS_BASE = 'https://docs.sms.cx/#';
+
+/**
+ * An error the server answers with: HTTP status plus the SMS.CX envelope
+ * `{"error":{"type","code","message","uri"}}`. The body is encoded once, at construction,
+ * because the common errors are module-level constants reused on every request.
+ * Messages are fixed texts and never contain request input.
+ */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly type: ApiErrorType;
+  readonly code: number;
+  /** The JSON envelope, ready to send. */
+  readonly body: string;
+
+  constructor(status: number, type: ApiErrorType, code: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.type = type;
+    this.code = code;
+    this.body = JSON.stringify({ error: { type, code, message, uri: ERROR_DOCS_BASE + type } });
+  }
+}
+
+/** 400 invalid_request with a specific message. */
+export function invalidRequest(message: string): ApiError {
+  return new ApiError(400, 'invalid_request', 1600, message);
+}
+
+/** The errors of the contract, one instance each. */
+export const Errors = {
+  missingGrantType: invalidRequest('The request is missing a required parameter (grant_type)'),
+  contentType: invalidRequest('Content-Type must be application/x-www-form-urlencoded'),
+  unparseableBody: invalidRequest('The request body is not valid application/x-www-form-urlencoded'),
+  repeatedParameter: invalidRequest('A parameter was sent more than once'),
+  bodyCredentials: invalidRequest(
+    'Client credentials are accepted only in the Authorization header (HTTP Basic)',
+  ),
+  badRequest: invalidRequest('The request is malformed'),
+  bodyTooLarge: new ApiError(413, 'invalid_request', 1613, 'Request body too large'),
+  invalidScope: new ApiError(
+    400,
+    'invalid_scope',
+    1600,
+    'The requested scope is invalid, unknown, or malformed',
+  ),
+  unsupportedGrantType: new ApiError(
+    400,
+    'unsupported_grant_type',
+    1600,
+    'The grant type is not supported (only client_credentials)',
+  ),
+  invalidClient: new ApiError(401, 'invalid_client', 1600, 'Invalid client'),
+  accessDenied: new ApiError(403, 'access_denied', 1603, 'The application is disabled'),
+  notFound: new ApiError(404, 'not_found', 1604, 'Not found'),
+  invalidMethod: new ApiError(405, 'invalid_method', 1605, 'Method not allowed (use POST)'),
+  rateLimit: new ApiError(429, 'rate_limit', 1629, 'Too many requests'),
+  serverError: new ApiError(500, 'server_error', 1650, 'Internal server error'),
+} as const;

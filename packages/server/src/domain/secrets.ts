@@ -1,0 +1,74 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Size of a pepper in bytes. */
+const PEPPER_BYTES = 32;
+
+/**
+ * Makes a new Application Secret: base64url of 32 bytes (256 bits) from the CSPRNG.
+ * Shown once (at creation or rotation) and stored only as {@link hashSecret}.
+ */
+export function newApplicationSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Hashes an Application Secret for storage: HMAC-SHA-256 keyed with the server-side pepper.
+ *
+ * Secrets are 256-bit random values, so a slow password hash (bcrypt, argon2) adds no
+ * protection against guessing and would cost milliseconds per token request; the pepper
+ * (kept outside the database) makes a stolen database alone useless.
+ */
+export function hashSecret(pepper: Buffer, secret: string): Buffer {
+  return createHmac('sha256', pepper).update(secret).digest();
+}
+
+// Compared against when the Application ID is unknown, so an unknown ID costs the same
+// HMAC and comparison as a wrong secret.
+const DUMMY_HASH = randomBytes(32);
+
+/**
+ * Checks a presented secret against a stored hash in constant time. With `storedHash`
+ * undefined (unknown application) the same work is done against a dummy hash and the result
+ * is always false.
+ */
+export function verifySecret(pepper: Buffer, presented: string, storedHash: Buffer | undefined): boolean {
+  const presentedHash = hashSecret(pepper, presented);
+  const expected =
+    storedHash !== undefined && storedHash.length === presentedHash.length ? storedHash : DUMMY_HASH;
+  const equal = timingSafeEqual(presentedHash, expected);
+  return equal && expected !== DUMMY_HASH;
+}
+
+/**
+ * Reads the pepper from `path`, creating it (32 random bytes, mode 0600, parent folder
+ * included) when it does not exist. The server and the admin CLI must read the same file.
+ *
+ * @throws Error when the file exists but does not hold exactly 32 bytes.
+ */
+export function loadOrCreatePepper(path: string): Buffer {
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    try {
+      writeFileSync(path, randomBytes(PEPPER_BYTES), { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      // Another process (server or admin CLI) created it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    chmodSafe(path);
+  }
+  const pepper = readFileSync(path);
+  if (pepper.length !== PEPPER_BYTES) {
+    throw new Error(`pepper file ${path} must hold exactly ${PEPPER_BYTES} bytes`);
+  }
+  return pepper;
+}
+
+function chmodSafe(path: string): void {
+  try {
+    chmodSync(path, 0o600);
+  } catch {
+    // Not fatal (e.g. a read-only mount with an existing pepper); the file was created 0600.
+  }
+}

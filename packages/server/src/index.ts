@@ -1,0 +1,42 @@
+/**
+ * smscx-oauth-server: the SMS.CX OAuth token server.
+ *
+ * @module
+ */
+export { type BuildAppOptions, buildApp } from './app.js';
+export {
+  ConfigError,
+  type ConfigInput,
+  DEFAULTS,
+  ENV,
+  type LogLevel,
+  type RateLimitSetting,
+  resolveConfig,
+  type ServerConfig,
+} from './config.js';
+export {
+  type ApplicationView,
+  type CreatedApplication,
+  createApplication,
+  rotateApplicationSecret,
+  viewApplication,
+} from './domain/applications.js';
+export { ApiError, type ApiErrorType } from './domain/errors.js';
+export { DEFAULT_SCOPES } from './domain/scopes.js';
+export { loadOrCreatePepper } from './domain/secrets.js';
+export type { PublicJwk } from './keys/key-material.js';
+export { ensureSigningKey, rotateSigningKey } from './keys/key-ring.js';
+export { RETIRED_KEY_RETENTION_MS } from './keys/retention.js';
+export { type RunningServer, type StartServerOptions, startServer } from './server.js';
+export { MIGRATIONS, type Migration } from './storage/sqlite/migrations.js';
+export { openSqliteStorage } from './storage/sqlite/sqlite-storage.js';
+export type {
+  ApplicationPatch,
+  ApplicationRecord,
+  ApplicationStatus,
+  ChangeEntity,
+  ChangeRecord,
+  SigningKeyRecord,
+  Storage,
+  TokenExpiration,
+} from './storage/types.js';

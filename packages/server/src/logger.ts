@@ -1,0 +1,30 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from './config.js';
+
+/**
+ * Paths pino replaces with `[Redacted]`: credentials must never reach a log line even if
+ * some code logs a request, headers or an application object by mistake.
+ */
+export const REDACTED_PATHS = [
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  '*.authorization',
+  '*.headers.authorization',
+  'secret',
+  '*.secret',
+  'application_secret',
+  '*.application_secret',
+  'secretHash',
+  '*.secretHash',
+  'pepper',
+  '*.pepper',
+  'privateKey',
+  '*.privateKey',
+];
+
+/** Makes the server's logger (JSON lines to stdout unless `destination` is given). */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[Redacted]' } };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}

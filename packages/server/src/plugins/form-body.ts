@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { type ApiError, Errors } from '../domain/errors.js';
+
+/** Largest request body accepted (larger: 413). */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * Replaces Fastify's body parsers with one that accepts every content type and keeps the raw
+ * text: the form is parsed by the route after client authentication, because body errors
+ * rank below authentication errors in the contract's check order.
+ */
+export function registerRawBody(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
+}
+
+/** Tells whether a Content-Type header names `application/x-www-form-urlencoded` (parameters allowed). */
+export function isFormContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const semicolon = header.indexOf(';');
+  const mediaType = (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase();
+  return mediaType === 'application/x-www-form-urlencoded';
+}
+
+/** Decodes one form-urlencoded component ('+' is a space). Throws URIError when malformed. */
+function decodeComponent(value: string): string {
+  if (value.indexOf('%') === -1 && value.indexOf('+') === -1) return value;
+  return decodeURIComponent(value.replaceAll('+', ' '));
+}
+
+/**
+ * Parses an `application/x-www-form-urlencoded` body. A parameter sent twice, malformed
+ * percent-encoding or an unpaired surrogate make it an {@link ApiError} (invalid_request).
+ */
+export function parseForm(body: string): Map<string, string> | ApiError {
+  const params = new Map<string, string>();
+  if (body.length === 0) return params;
+  for (const pair of body.split('&')) {
+    if (pair.length === 0) continue;
+    const equals = pair.indexOf('=');
+    let name: string;
+    let value: string;
+    try {
+      name = decodeComponent(equals === -1 ? pair : pair.slice(0, equals));
+      value = equals === -1 ? '' : decodeComponent(pair.slice(equals + 1));
+    } catch {
+      return Errors.unparseableBody;
+    }
+    if (params.has(name)) return Errors.repeatedParameter;
+    params.set(name, value);
+  }
+  return params;
+}

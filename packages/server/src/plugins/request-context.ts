@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Fastify `genReqId`: echoes an incoming `X-Request-Id` only when it is a short safe token
+ * (so it cannot inject anything into headers or logs), otherwise makes a UUID.
+ */
+export function requestIdFor(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * Adds `X-Request-Id` and `X-Response-Time` to every response (404, 405 and errors included)
+ * and, at debug level only, one log line per request.
+ */
+export function registerRequestContext(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('x-response-time', `${reply.elapsedTime.toFixed(2)}ms`);
+    done(null, payload);
+  });
+  const level = app.log.level;
+  if (level === 'debug' || level === 'trace') {
+    app.addHook('onResponse', (request, reply, done) => {
+      // Method, path and status only: never headers (Authorization) or bodies.
+      request.log.debug(
+        {
+          method: request.method,
+          path: request.url.split('?', 1)[0],
+          statusCode: reply.statusCode,
+          ms: reply.elapsedTime,
+        },
+        'request',
+      );
+      done();
+    });
+  }
+}

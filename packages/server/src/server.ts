@@ -1,0 +1,114 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { ServerConfig } from './config.js';
+import { createApplication } from './domain/applications.js';
+import { loadOrCreatePepper } from './domain/secrets.js';
+import { ensureSigningKey } from './keys/key-ring.js';
+import { createLogger } from './logger.js';
+import { openSqliteStorage } from './storage/sqlite/sqlite-storage.js';
+import type { Storage } from './storage/types.js';
+
+/** A running server. */
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** Stops accepting connections, finishes in-flight requests, closes the database. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  /** Where the banner and the "listening on" line go. Default `process.stdout`. */
+  readonly out?: NodeJS.WritableStream;
+  /** Install SIGTERM/SIGINT handlers that close and exit 0. Default false. */
+  readonly handleSignals?: boolean;
+}
+
+/**
+ * Opens the database, makes sure a signing key exists, creates the `default` application on
+ * a first start (printing its credentials once), builds the app and listens.
+ */
+export async function startServer(
+  config: ServerConfig,
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
+  const out = options.out ?? process.stdout;
+  const storage = openSqliteStorage(config.dbPath);
+  try {
+    const pepper = loadOrCreatePepper(config.pepperFile);
+    await ensureSigningKey(storage, pepper);
+    await createDefaultApplication(storage, pepper, config, out);
+    const app = await buildApp({
+      storage,
+      pepper,
+      rateLimit: config.rateLimit,
+      authFailureLimit: config.authFailureLimit,
+      host: config.host,
+      audience: config.audience,
+      scopes: config.scopes,
+      logger: createLogger(config.logLevel),
+      ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
+    });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+    out.write(`listening on ${url}\n`);
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closing ??= (async () => {
+        await app.close();
+        await storage.close();
+      })();
+      return closing;
+    };
+    if (options.handleSignals === true) {
+      const onSignal = (signal: NodeJS.Signals): void => {
+        app.log.info({ signal }, 'shutting down');
+        close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            app.log.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    }
+    return { app, url, close };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
+async function createDefaultApplication(
+  storage: Storage,
+  pepper: Buffer,
+  config: ServerConfig,
+  out: NodeJS.WritableStream,
+): Promise<void> {
+  if ((await storage.countApplications()) > 0) return;
+  const { application, secret } = await createApplication(storage, pepper, {
+    name: 'default',
+    scopes: config.scopes,
+    tokenExpiration: '1d',
+  });
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  // Printed once, straight to stdout and never through the logger: this is the only time the
+  // secret exists in clear.
+  out.write(
+    [
+      'Created the application "default" with every scope (this secret is shown only once):',
+      `  Application ID:     ${application.id}`,
+      `  Application Secret: ${secret}`,
+      'Get a token with:',
+      `SMSCX_APPLICATION_ID=${application.id} SMSCX_APPLICATION_SECRET=${secret} npx smscx token --host http://${host}:${config.port}`,
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,53 @@
+/**
+ * Versioned schema migrations for the SQLite storage, applied in order, each in its own
+ * transaction, and recorded in `schema_migrations`. Append new entries; never edit one that
+ * has shipped. The SQL sticks to types and syntax PostgreSQL also accepts where it can
+ * (TEXT, BIGINT, CHECK); the PostgreSQL storage keeps its own list with the same versions.
+ *
+ * Reserved: a later migration (version 2) adds `revoked_tokens(jti TEXT PRIMARY KEY,
+ * expires_at BIGINT)` for one-by-one token revocation.
+ */
+
+/** One schema step. */
+export interface Migration {
+  /** Strictly increasing, starting at 1. */
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Every migration, in order. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'applications, signing keys, change log',
+    sql: `
+      CREATE TABLE applications (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        token_expiration TEXT NOT NULL CHECK (token_expiration IN ('1d', '1w', 'never')),
+        status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        tokens_not_before BIGINT
+      );
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        alg TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        private_key_encrypted TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        retired_at BIGINT
+      );
+      CREATE TABLE change_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        changed_at BIGINT NOT NULL
+      );
+      CREATE INDEX change_log_changed_at ON change_log (changed_at);
+    `,
+  },
+];

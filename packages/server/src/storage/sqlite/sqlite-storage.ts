@@ -1,0 +1,274 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  ApplicationPatch,
+  ApplicationRecord,
+  ApplicationStatus,
+  ChangeEntity,
+  ChangeRecord,
+  SigningKeyRecord,
+  Storage,
+  TokenExpiration,
+} from '../types.js';
+import { MIGRATIONS } from './migrations.js';
+
+/** Change-log entries older than this are pruned on write; followers poll every ~250 ms. */
+const CHANGE_LOG_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+interface ApplicationRow {
+  id: string;
+  name: string;
+  secret_hash: string;
+  scopes: string;
+  token_expiration: TokenExpiration;
+  status: ApplicationStatus;
+  created_at: number;
+  updated_at: number;
+  tokens_not_before: number | null;
+}
+
+interface SigningKeyRow {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_key_encrypted: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+interface ChangeRow {
+  seq: number;
+  entity: ChangeEntity;
+  entity_id: string;
+}
+
+function toApplication(row: ApplicationRow): ApplicationRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    secretHash: Buffer.from(row.secret_hash, 'hex'),
+    scopes: row.scopes === '' ? [] : row.scopes.split(' '),
+    tokenExpiration: row.token_expiration,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    tokensNotBefore: row.tokens_not_before,
+  };
+}
+
+function toSigningKey(row: SigningKeyRow): SigningKeyRecord {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    publicJwk: row.public_jwk,
+    privateKeyEncrypted: row.private_key_encrypted,
+    createdAt: row.created_at,
+    retiredAt: row.retired_at,
+  };
+}
+
+/**
+ * Opens (creating the file and its folder if needed) a SQLite database in WAL mode and
+ * brings its schema up to date.
+ *
+ * @param path - database file, e.g. `./data/smscx-oauth.db`
+ */
+export function openSqliteStorage(path: string): Storage {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // The server and the admin CLI write to the same file; wait for the lock instead of failing.
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  migrate(db);
+  return new SqliteStorage(db);
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+  )`);
+  const applied = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as {
+    version: number | null;
+  };
+  const current = applied.version ?? 0;
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      // Re-check inside the write lock: another process may have migrated meanwhile.
+      const done = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version);
+      if (done !== undefined) return;
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        Date.now(),
+      );
+    }).immediate();
+  }
+}
+
+class SqliteStorage implements Storage {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    this.statements = {
+      insertApplication: db.prepare(
+        `INSERT INTO applications (id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before)
+         VALUES (@id, @name, @secret_hash, @scopes, @token_expiration, @status, @created_at, @updated_at, @tokens_not_before)`,
+      ),
+      getApplication: db.prepare('SELECT * FROM applications WHERE id = ?'),
+      listApplications: db.prepare('SELECT * FROM applications ORDER BY created_at, id'),
+      countApplications: db.prepare('SELECT COUNT(*) AS n FROM applications'),
+      updateApplication: db.prepare(
+        `UPDATE applications SET name = @name, secret_hash = @secret_hash, scopes = @scopes,
+           token_expiration = @token_expiration, status = @status, updated_at = @updated_at,
+           tokens_not_before = @tokens_not_before
+         WHERE id = @id`,
+      ),
+      deleteApplication: db.prepare('DELETE FROM applications WHERE id = ?'),
+      listSigningKeys: db.prepare('SELECT * FROM signing_keys ORDER BY created_at DESC, kid'),
+      retireSigningKeys: db.prepare('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL'),
+      insertSigningKey: db.prepare(
+        `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, created_at, retired_at)
+         VALUES (?, ?, ?, ?, ?, NULL)`,
+      ),
+      pruneSigningKeys: db.prepare(
+        'DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?',
+      ),
+      appendChange: db.prepare('INSERT INTO change_log (entity, entity_id, changed_at) VALUES (?, ?, ?)'),
+      pruneChanges: db.prepare('DELETE FROM change_log WHERE changed_at < ?'),
+      latestChange: db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM change_log'),
+      changesSince: db.prepare(
+        'SELECT seq, entity, entity_id FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?',
+      ),
+    };
+  }
+
+  private recordChange(entity: ChangeEntity, entityId: string, now: number): void {
+    this.statements.appendChange.run(entity, entityId, now);
+    this.statements.pruneChanges.run(now - CHANGE_LOG_RETENTION_MS);
+  }
+
+  async createApplication(application: ApplicationRecord): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.statements.insertApplication.run({
+          id: application.id,
+          name: application.name,
+          secret_hash: application.secretHash.toString('hex'),
+          scopes: application.scopes.join(' '),
+          token_expiration: application.tokenExpiration,
+          status: application.status,
+          created_at: application.createdAt,
+          updated_at: application.updatedAt,
+          tokens_not_before: application.tokensNotBefore,
+        });
+        this.recordChange('application', application.id, application.updatedAt);
+      })
+      .immediate();
+  }
+
+  async getApplication(id: string): Promise<ApplicationRecord | null> {
+    const row = this.statements.getApplication.get(id) as ApplicationRow | undefined;
+    return row === undefined ? null : toApplication(row);
+  }
+
+  async listApplications(): Promise<ApplicationRecord[]> {
+    return (this.statements.listApplications.all() as ApplicationRow[]).map(toApplication);
+  }
+
+  async countApplications(): Promise<number> {
+    return (this.statements.countApplications.get() as { n: number }).n;
+  }
+
+  async updateApplication(
+    id: string,
+    patch: ApplicationPatch,
+    now: number = Date.now(),
+  ): Promise<ApplicationRecord | null> {
+    return this.db
+      .transaction((): ApplicationRecord | null => {
+        const row = this.statements.getApplication.get(id) as ApplicationRow | undefined;
+        if (row === undefined) return null;
+        const current = toApplication(row);
+        const next: ApplicationRecord = {
+          ...current,
+          ...patch,
+          updatedAt: now,
+        };
+        this.statements.updateApplication.run({
+          id,
+          name: next.name,
+          secret_hash: next.secretHash.toString('hex'),
+          scopes: next.scopes.join(' '),
+          token_expiration: next.tokenExpiration,
+          status: next.status,
+          updated_at: next.updatedAt,
+          tokens_not_before: next.tokensNotBefore,
+        });
+        this.recordChange('application', id, now);
+        return next;
+      })
+      .immediate();
+  }
+
+  async deleteApplication(id: string): Promise<boolean> {
+    return this.db
+      .transaction((): boolean => {
+        const result = this.statements.deleteApplication.run(id);
+        if (result.changes === 0) return false;
+        this.recordChange('application', id, Date.now());
+        return true;
+      })
+      .immediate();
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return (this.statements.listSigningKeys.all() as SigningKeyRow[]).map(toSigningKey);
+  }
+
+  async rotateSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.statements.retireSigningKeys.run(key.createdAt);
+        this.statements.insertSigningKey.run(
+          key.kid,
+          key.alg,
+          key.publicJwk,
+          key.privateKeyEncrypted,
+          key.createdAt,
+        );
+        this.recordChange('signing_key', key.kid, key.createdAt);
+      })
+      .immediate();
+  }
+
+  async pruneSigningKeys(cutoff: number): Promise<number> {
+    return this.db
+      .transaction((): number => {
+        const { changes } = this.statements.pruneSigningKeys.run(cutoff);
+        if (changes > 0) this.recordChange('signing_key', '*', Date.now());
+        return changes;
+      })
+      .immediate();
+  }
+
+  async latestChange(): Promise<number> {
+    return (this.statements.latestChange.get() as { seq: number }).seq;
+  }
+
+  async changesSince(after: number, limit = 1000): Promise<ChangeRecord[]> {
+    const rows = this.statements.changesSince.all(after, limit) as ChangeRow[];
+    return rows.map((row) => ({ seq: row.seq, entity: row.entity, entityId: row.entity_id }));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The storage contract. SQLite implements it today ({@link openSqliteStorage}); a PostgreSQL
+ * implementation will satisfy the same interface, so every method is async and every
+ * timestamp is a plain number (Unix epoch milliseconds).
+ *
+ * @module
+ */
+
+/** Lifetime of the tokens an application receives. */
+export type TokenExpiration = '1d' | '1w' | 'never';
+
+/** Whether an application may obtain tokens. Deleted applications have no record at all. */
+export type ApplicationStatus = 'active' | 'disabled';
+
+/** An application as stored. The secret is present only as its HMAC-SHA-256 hash. */
+export interface ApplicationRecord {
+  /** Application ID: 40 lowercase hex characters. */
+  readonly id: string;
+  readonly name: string;
+  /** HMAC-SHA-256(pepper, secret), 32 bytes. */
+  readonly secretHash: Buffer;
+  /** Allowed scope tokens, in catalogue order. */
+  readonly scopes: readonly string[];
+  readonly tokenExpiration: TokenExpiration;
+  readonly status: ApplicationStatus;
+  /** Unix epoch milliseconds. */
+  readonly createdAt: number;
+  /** Unix epoch milliseconds of the last change. */
+  readonly updatedAt: number;
+  /**
+   * Tokens of this application issued before this instant (Unix epoch milliseconds) are
+   * revoked (`apps revoke-tokens`); null when never set.
+   */
+  readonly tokensNotBefore: number | null;
+}
+
+/** The fields an update may change; absent fields stay as they are. */
+export interface ApplicationPatch {
+  readonly name?: string;
+  readonly secretHash?: Buffer;
+  readonly scopes?: readonly string[];
+  readonly tokenExpiration?: TokenExpiration;
+  readonly status?: ApplicationStatus;
+  readonly tokensNotBefore?: number | null;
+}
+
+/** A token signing key. The private half is stored encrypted (see `keys/key-material.ts`). */
+export interface SigningKeyRecord {
+  /** Key ID: the RFC 7638 JWK thumbprint of the public key. */
+  readonly kid: string;
+  /** JWS algorithm, `EdDSA`. */
+  readonly alg: string;
+  /** Public key as a JSON JWK string. */
+  readonly publicJwk: string;
+  /** Encrypted PKCS#8 private key (base64url; format owned by `keys/key-material.ts`). */
+  readonly privateKeyEncrypted: string;
+  /** Unix epoch milliseconds. */
+  readonly createdAt: number;
+  /** When a newer key replaced it (Unix epoch milliseconds); null for the current key. */
+  readonly retiredAt: number | null;
+}
+
+/** What a change-log entry is about. */
+export type ChangeEntity = 'application' | 'signing_key';
+
+/**
+ * One entry of the change log. Every write appends one, so a running server can follow
+ * admin changes made by other processes and refresh only what changed.
+ */
+export interface ChangeRecord {
+  /** Strictly increasing sequence number. */
+  readonly seq: number;
+  readonly entity: ChangeEntity;
+  /** Application ID or key ID. */
+  readonly entityId: string;
+}
+
+/**
+ * Persistent state of the token server. Implementations must be safe to use from several
+ * processes on the same database (the server and the admin CLI run side by side).
+ */
+export interface Storage {
+  /** Stores a new application. @throws Error when the ID already exists. */
+  createApplication(application: ApplicationRecord): Promise<void>;
+  /** Returns the application, or null when it does not exist (or was deleted). */
+  getApplication(id: string): Promise<ApplicationRecord | null>;
+  /** Returns every application, oldest first. */
+  listApplications(): Promise<ApplicationRecord[]>;
+  /** Returns how many applications exist. */
+  countApplications(): Promise<number>;
+  /** Applies `patch` and returns the updated record, or null when the application does not exist. */
+  updateApplication(id: string, patch: ApplicationPatch, now?: number): Promise<ApplicationRecord | null>;
+  /** Deletes the application; returns false when it did not exist. */
+  deleteApplication(id: string): Promise<boolean>;
+
+  /** Returns every signing key, newest first (the current key has `retiredAt` null). */
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * Makes `key` the current signing key: in one transaction, retires the current key(s)
+   * at `key.createdAt` and inserts `key`.
+   */
+  rotateSigningKey(key: SigningKeyRecord): Promise<void>;
+  /** Deletes retired keys whose `retiredAt` is before `cutoff`; returns how many went. */
+  pruneSigningKeys(cutoff: number): Promise<number>;
+
+  /** Returns the highest change sequence number (0 when the log is empty). */
+  latestChange(): Promise<number>;
+  /** Returns change-log entries with `seq > after`, oldest first, at most `limit`. */
+  changesSince(after: number, limit?: number): Promise<ChangeRecord[]>;
+
+  /** Closes the connection; further calls fail. */
+  close(): Promise<void>;
+}
