@@ -1,0 +1,165 @@
+// MICRO-BENCHMARK: the client SDK (packages/client/src/index.ts).
+//
+//  - cached TokenManager.getToken(): ns per call once a token is cached;
+//  - 1000 concurrent getToken() on a cold TokenManager: how many token requests reach the server
+//    (one shared in-flight refresh means 1);
+//  - OauthApi.getAccessToken() vs a raw fetch() of the same request against the same server: time per
+//    request and the SDK's overhead.
+// The SDK is imported dynamically: while it does not exist yet, this module returns `skipped`.
+//
+// ADAPTER: `buildSdk` is the one place that knows the SDK's constructor shapes; adjust it if they differ.
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { median } from '../stats.js';
+import { basicAuth, type Credential, REPO_DIR, type RunningTarget } from '../targets/common.js';
+import { type MicroResult, type MicroSection, measureOps, nsPerOp, tryImport } from './harness.js';
+
+export const SDK_MODULE = join(REPO_DIR, 'packages', 'client', 'src', 'index.ts');
+
+// biome-ignore lint/suspicious/noExplicitAny: the SDK is loaded dynamically and may not exist yet
+type Ctor = new (...args: any[]) => any;
+interface SdkModule {
+  Configuration: Ctor;
+  ApiClient: Ctor;
+  OauthApi: Ctor;
+  TokenManager: Ctor;
+}
+interface Sdk {
+  getAccessToken(): Promise<unknown>;
+  newTokenManager(): { getToken(): Promise<unknown> };
+}
+
+/** Builds the SDK objects for one server and credential (the official-library shapes, see seed/OauthApi.md). */
+export function buildSdk(mod: SdkModule, baseUrl: string, credential: Credential): Sdk {
+  const configuration = new mod.Configuration({
+    username: credential.id,
+    password: credential.secret,
+    host: baseUrl,
+    basePath: baseUrl,
+  });
+  const oauthApi = new mod.OauthApi(new mod.ApiClient(configuration));
+  return {
+    getAccessToken: () => oauthApi.getAccessToken(),
+    newTokenManager: () => {
+      try {
+        return new mod.TokenManager(oauthApi);
+      } catch {
+        return new mod.TokenManager({ oauthApi, configuration });
+      }
+    },
+  };
+}
+
+/** A loopback token endpoint that counts requests (for the cold-stampede test). */
+async function countingServer(): Promise<{ url: string; count(): number; close(): void }> {
+  let count = 0;
+  const server = createServer((req, res) => {
+    count++;
+    req.resume();
+    req.on('end', () => {
+      // A little latency so concurrent callers really overlap with the in-flight request.
+      setTimeout(() => {
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+          .end(
+            JSON.stringify({ access_token: 'a.b.c', token_type: 'Bearer', expires_in: 86400, scope: 'sms' }),
+          );
+      }, 20);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  return { url: `http://127.0.0.1:${address.port}`, count: () => count, close: () => server.close() };
+}
+
+export interface SdkBenchOptions {
+  /** getToken() calls per sample once cached (default 200,000). */
+  cachedOps?: number;
+  /** Requests per sample for SDK vs raw fetch (default 200). */
+  requestOps?: number;
+  /** Concurrent cold getToken() callers (default 1000). */
+  stampede?: number;
+}
+
+/** Runs the SDK micro-benchmarks against `target` (a running token server, e.g. the ceiling). */
+export async function benchSdk(target: RunningTarget, options: SdkBenchOptions = {}): Promise<MicroSection> {
+  const imported = await tryImport<SdkModule>(pathToFileURL(SDK_MODULE).href);
+  if ('missing' in imported) return { status: 'skipped', note: `SDK not available yet: ${imported.missing}` };
+  const mod = imported.mod;
+  for (const name of ['Configuration', 'ApiClient', 'OauthApi', 'TokenManager'] as const) {
+    if (typeof mod[name] !== 'function')
+      return { status: 'skipped', note: `${SDK_MODULE} does not export ${name}` };
+  }
+  const credential = target.credentials[0];
+  if (!credential) throw new Error('target has no credentials');
+  const cachedOps = options.cachedOps ?? 200_000;
+  const requestOps = options.requestOps ?? 200;
+  const stampede = options.stampede ?? 1000;
+  const results: MicroResult[] = [];
+  try {
+    const sdk = buildSdk(mod, target.url, credential);
+    await sdk.getAccessToken();
+
+    const manager = sdk.newTokenManager();
+    await manager.getToken();
+    results.push(
+      await nsPerOp('TokenManager.getToken() cached', () => manager.getToken(), { ops: cachedOps }),
+    );
+
+    const counter = await countingServer();
+    try {
+      const cold = buildSdk(mod, counter.url, credential).newTokenManager();
+      await Promise.all(Array.from({ length: stampede }, () => cold.getToken()));
+      results.push({
+        name: `${stampede} concurrent cold getToken(): token requests`,
+        unit: 'requests',
+        value: counter.count(),
+        samples: [],
+      });
+    } finally {
+      counter.close();
+    }
+
+    const init = {
+      method: 'POST',
+      headers: { authorization: basicAuth(credential), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    };
+    const rawFetch = async () => {
+      const res = await fetch(`${target.url}/oauth/token`, init);
+      if (res.status !== 200) throw new Error(`raw fetch: HTTP ${res.status}`);
+      await res.json();
+    };
+    // Interleave raw and SDK samples so drift (other load on the machine) hits both alike.
+    const raw: number[] = [];
+    const viaSdk: number[] = [];
+    await measureOps(rawFetch, { ops: requestOps, samples: 1, warmup: 0 });
+    await measureOps(() => sdk.getAccessToken(), { ops: requestOps, samples: 1, warmup: 0 });
+    for (let s = 0; s < 5; s++) {
+      raw.push(1e6 / (await measureOps(rawFetch, { ops: requestOps, samples: 1, warmup: 0 }))[0]!);
+      viaSdk.push(
+        1e6 / (await measureOps(() => sdk.getAccessToken(), { ops: requestOps, samples: 1, warmup: 0 }))[0]!,
+      );
+    }
+    const rawUs = median(raw);
+    const sdkUs = median(viaSdk);
+    results.push(
+      { name: 'raw fetch: time per token request', unit: 'µs/op', value: rawUs, samples: raw },
+      {
+        name: 'OauthApi.getAccessToken(): time per token request',
+        unit: 'µs/op',
+        value: sdkUs,
+        samples: viaSdk,
+      },
+      { name: 'SDK overhead over raw fetch', unit: 'ratio', value: sdkUs / rawUs - 1, samples: [] },
+    );
+    return { status: 'ok', results };
+  } catch (err) {
+    return {
+      status: 'skipped',
+      note: `SDK present but the benchmark could not drive it (adjust buildSdk in bench/src/micro/sdk.ts): ${(err as Error).message}`,
+    };
+  }
+}

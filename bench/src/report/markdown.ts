@@ -1,0 +1,112 @@
+// latest.md: the human report. Machine first (numbers mean nothing without it), then the load table,
+// the scale scenario, the micro-benchmarks, and the issue's targets as pass / fail.
+import type { BenchResults, LoadRow } from '../results.js';
+import { fmt } from '../stats.js';
+
+const mark = (pass: boolean | null) => (pass === null ? '— not measured' : pass ? '✅ pass' : '❌ fail');
+
+function loadTable(rows: { row: LoadRow; rss?: number | undefined }[]): string[] {
+  const lines = [
+    '| target | conns | apps | req/s (median) | p50 ms | p99 ms | non-2xx | errors | server RSS MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const { row, rss } of rows) {
+    lines.push(
+      `| ${row.target} | ${row.connections} | ${fmt(row.apps)} | ${fmt(row.requestsPerSec)} | ${fmt(row.latencyP50, 1)} | ` +
+        `${fmt(row.latencyP99, 1)} | ${row.non2xx} | ${row.errors + row.timeouts} | ${rss === undefined ? '' : fmt(rss, 1)} |`,
+    );
+  }
+  return lines;
+}
+
+export function renderMarkdown(results: BenchResults): string {
+  const { machine: m, config: c } = results;
+  const out: string[] = [];
+  out.push('# SMS.CX OAuth token server benchmark', '');
+  out.push(`Run ${m.date}.`, '');
+  out.push('| machine | |', '|---|---|');
+  out.push(`| CPU | ${m.cpuModel} |`);
+  out.push(`| cores | ${m.cores} |`);
+  out.push(`| memory | ${m.memoryGiB} GiB |`);
+  out.push(`| node | ${m.node} |`);
+  out.push(`| OS | ${m.platform} |`);
+  out.push(
+    `| taskset | ${
+      m.taskset && c.serverCpu !== undefined
+        ? `yes (${m.taskset}): server on CPU ${c.serverCpu}, load generator on CPU ${c.loadCpu}`
+        : m.taskset
+          ? 'available, not used'
+          : 'NO — taskset not found, server and load generator share all cores'
+    } |`,
+  );
+  out.push(`| load average at start | ${m.loadAverage.map((l) => l.toFixed(2)).join(' / ')} |`);
+  out.push(
+    `| plan | warm-up ${c.warmup} s, then ${c.runs} × ${c.duration} s per cell; c=${c.connections}` +
+      `${c.extraConnections.length ? ` (+ c=${c.extraConnections.join(', c=')} for ours and the best peer)` : ''} |`,
+  );
+  out.push('');
+  for (const note of results.notes) out.push(`> ${note}`, '');
+
+  out.push('## Token endpoint throughput', '');
+  out.push(
+    'POST /oauth/token, Basic auth, `grant_type=client_credentials`, every answer a signed Ed25519 JWT.',
+    '',
+  );
+  const rows = results.targets.flatMap((t) =>
+    t.rows.map((row) => ({ row, rss: row.connections === c.connections ? t.rssMiB : undefined })),
+  );
+  out.push(...loadTable(rows), '');
+  const failed = results.targets.filter((t) => t.status === 'failed');
+  for (const t of failed) out.push(`**${t.target}: not benchmarked** — ${t.error?.split('\n')[0]}`, '');
+  for (const t of results.targets.filter((x) => x.tokenCheck)) {
+    const k = t.tokenCheck!;
+    out.push(
+      `- ${t.target}: token check ${k.status}, ${k.tokenType ?? '?'} ${k.jwtAlg ?? '?'} ${k.jwtTyp ?? ''}, ` +
+        `expires_in ${k.expiresIn ?? '?'}, startup ${fmt(t.startupMs)} ms`,
+    );
+  }
+  out.push('');
+
+  if (results.scale.length > 0) {
+    out.push('## Scale: ours with many registered applications', '');
+    out.push('Requests rotate over the credentials of every application (round robin over a shuffle).', '');
+    out.push(
+      '| apps | seeding ms | startup ms (median) | req/s | p50 ms | p99 ms | non-2xx | RSS MiB | status |',
+    );
+    out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const s of results.scale) {
+      out.push(
+        `| ${fmt(s.apps)} | ${fmt(s.seedMs)} | ${fmt(s.startupMs)} | ${fmt(s.row?.requestsPerSec)} | ${fmt(s.row?.latencyP50, 1)} | ` +
+          `${fmt(s.row?.latencyP99, 1)} | ${s.row?.non2xx ?? ''} | ${fmt(s.rssMiB, 1)} | ${s.status}${s.error ? `: ${s.error.split('\n')[0]}` : ''} |`,
+      );
+    }
+    out.push('');
+  }
+
+  const sections = Object.entries(results.micro);
+  if (sections.length > 0) {
+    out.push('## Micro-benchmarks', '');
+    for (const [name, section] of sections) {
+      if (section.status === 'skipped') {
+        out.push(`- **${name}**: skipped — ${section.note}`);
+        continue;
+      }
+      out.push(`- **${name}**`);
+      for (const r of section.results) {
+        const value =
+          r.unit === 'ratio'
+            ? `${fmt(r.value * 100, 1)}%`
+            : `${fmt(r.value, r.unit === 'ops/s' || r.unit === 'requests' ? 0 : 1)} ${r.unit}`;
+        out.push(`  - ${r.name}: ${value}`);
+      }
+    }
+    out.push('');
+  }
+
+  out.push('## Targets (issue 5)', '');
+  out.push('| target | goal | measured | |', '|---|---|---|---|');
+  for (const k of results.checks) out.push(`| ${k.name} | ${k.goal} | ${k.measured} | ${mark(k.pass)} |`);
+  out.push('');
+  out.push('Chart: [latest.svg](latest.svg). Raw runs: [latest.json](latest.json).', '');
+  return out.join('\n');
+}

@@ -1,0 +1,196 @@
+// The shape of one benchmark run's results (what latest.json holds) and the pass/fail checks that
+// compare it with the targets of issue 5.
+import type { RunResult } from './autocannon-driver.js';
+import type { MachineInfo } from './machine.js';
+import type { MicroResult, MicroSection } from './micro/harness.js';
+import { fmt, max, maxDeviation, median, min, sum } from './stats.js';
+import type { TokenCheck } from './targets/common.js';
+
+export interface BenchConfig {
+  targets: string[];
+  duration: number;
+  runs: number;
+  warmup: number;
+  connections: number;
+  extraConnections: number[];
+  scale: number[];
+  startupSamples: number;
+  micro: string[];
+  serverCpu: number | undefined;
+  loadCpu: number | undefined;
+}
+
+/** Medians over the measured runs of one (target, connections) cell. */
+export interface LoadRow {
+  target: string;
+  connections: number;
+  /** Registered applications the requests rotate over (scale scenario), else 1. */
+  apps: number;
+  requestsPerSec: number;
+  latencyP50: number;
+  latencyP99: number;
+  /** Sums over all measured runs. */
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  runs: RunResult[];
+}
+
+export interface TargetResult {
+  target: string;
+  status: 'ok' | 'failed';
+  error?: string;
+  tokenCheck?: TokenCheck;
+  startupMs?: number;
+  /** VmRSS / VmHWM of the server process after its c=<connections> runs, MiB. */
+  rssMiB?: number;
+  peakRssMiB?: number;
+  rows: LoadRow[];
+}
+
+export interface ScaleResult {
+  apps: number;
+  status: 'ok' | 'failed' | 'skipped';
+  error?: string;
+  seedMs?: number;
+  /** Median spawn → listening over the startup samples, ms. */
+  startupMs?: number;
+  startupSamples?: number[];
+  rssMiB?: number;
+  row?: LoadRow;
+}
+
+export interface Check {
+  name: string;
+  goal: string;
+  measured: string;
+  /** null = could not be measured in this run. */
+  pass: boolean | null;
+}
+
+export interface BenchResults {
+  machine: MachineInfo;
+  config: BenchConfig;
+  targets: TargetResult[];
+  scale: ScaleResult[];
+  micro: Record<string, MicroSection>;
+  checks: Check[];
+  notes: string[];
+}
+
+/** Collapses measured runs into one row (medians; counts summed). */
+export function toRow(target: string, connections: number, apps: number, runs: RunResult[]): LoadRow {
+  return {
+    target,
+    connections,
+    apps,
+    requestsPerSec: median(runs.map((r) => r.requestsPerSec)),
+    latencyP50: median(runs.map((r) => r.latencyP50)),
+    latencyP99: median(runs.map((r) => r.latencyP99)),
+    non2xx: sum(runs.map((r) => r.non2xx)),
+    errors: sum(runs.map((r) => r.errors)),
+    timeouts: sum(runs.map((r) => r.timeouts)),
+    runs,
+  };
+}
+
+function row(results: BenchResults, target: string, connections: number): LoadRow | undefined {
+  return results.targets
+    .find((t) => t.target === target && t.status === 'ok')
+    ?.rows.find((r) => r.connections === connections);
+}
+
+function micro(results: BenchResults, section: string, name: string): MicroResult | undefined {
+  const s = results.micro[section];
+  return s?.status === 'ok' ? s.results.find((r) => r.name === name) : undefined;
+}
+
+const pct = (x: number) => `${fmt(x * 100, 1)}%`;
+
+/** The issue's targets, each judged pass / fail / not measured. */
+export function computeChecks(results: BenchResults): Check[] {
+  const c = results.config.connections;
+  const ours = row(results, 'ours', c);
+  const ceiling = row(results, 'ceiling', c);
+  const oidc = row(results, 'oidc-provider', c);
+  const checks: Check[] = [];
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+
+  const vsCeiling = ratio(ours?.requestsPerSec, ceiling?.requestsPerSec);
+  checks.push({
+    name: `ours / ceiling req/s at c=${c}`,
+    goal: '≥ 85%',
+    measured: vsCeiling === undefined ? 'n/a' : pct(vsCeiling),
+    pass: vsCeiling === undefined ? null : vsCeiling >= 0.85,
+  });
+  const vsOidc = ratio(ours?.requestsPerSec, oidc?.requestsPerSec);
+  checks.push({
+    name: `ours / oidc-provider req/s at c=${c}`,
+    goal: '≥ 2.4×',
+    measured: vsOidc === undefined ? 'n/a' : `${fmt(vsOidc, 2)}×`,
+    pass: vsOidc === undefined ? null : vsOidc >= 2.4,
+  });
+  const p99 = ratio(ours?.latencyP99, ceiling?.latencyP99);
+  checks.push({
+    name: `ours p99 / ceiling p99 at c=${c}`,
+    goal: '≤ 2×',
+    measured:
+      p99 === undefined ? 'n/a' : `${fmt(p99, 2)}× (${ours?.latencyP99} ms vs ${ceiling?.latencyP99} ms)`,
+    pass: p99 === undefined ? null : p99 <= 2,
+  });
+
+  const scaled = results.scale.filter((s) => s.status === 'ok' && s.row);
+  const base = scaled.find((s) => s.apps === min(scaled.map((x) => x.apps)));
+  const top = max(scaled.map((s) => s.apps));
+  const spread =
+    base?.row && scaled.length >= 2
+      ? maxDeviation(
+          scaled.map((s) => s.row!.requestsPerSec),
+          base.row.requestsPerSec,
+        )
+      : undefined;
+  checks.push({
+    name: `req/s spread, ${fmt(base?.apps)} → ${fmt(top)} applications`,
+    goal: '±10% (from 10 to 100,000 apps)',
+    measured: spread === undefined ? 'n/a' : `±${pct(spread)}`,
+    pass: spread === undefined ? null : spread <= 0.1 && top >= 100_000 ? true : spread > 0.1 ? false : null,
+  });
+  const big = results.scale.find((s) => s.apps === 100_000 && s.startupMs !== undefined);
+  checks.push({
+    name: 'startup with 100,000 applications',
+    goal: '< 2 s',
+    measured: big?.startupMs === undefined ? 'n/a' : `${fmt(big.startupMs)} ms`,
+    pass: big?.startupMs === undefined ? null : big.startupMs < 2000,
+  });
+
+  const repeated = micro(results, 'verifier', 'verifier: repeated token');
+  checks.push({
+    name: 'verifier, repeated token',
+    goal: '≥ 1,000,000 verifications/s',
+    measured: repeated ? `${fmt(repeated.value)}/s` : 'n/a',
+    pass: repeated ? repeated.value >= 1_000_000 : null,
+  });
+  const distinct = micro(results, 'verifier', 'verifier distinct / raw crypto.verify');
+  checks.push({
+    name: 'verifier, distinct tokens / raw crypto.verify',
+    goal: '≥ 90%',
+    measured: distinct ? pct(distinct.value) : 'n/a',
+    pass: distinct ? distinct.value >= 0.9 : null,
+  });
+  const cached = micro(results, 'sdk', 'TokenManager.getToken() cached');
+  checks.push({
+    name: 'cached TokenManager.getToken()',
+    goal: '≤ 1 µs',
+    measured: cached ? `${fmt(cached.value)} ns` : 'n/a',
+    pass: cached ? cached.value <= 1000 : null,
+  });
+  const overhead = micro(results, 'sdk', 'SDK overhead over raw fetch');
+  checks.push({
+    name: 'SDK getAccessToken() overhead over raw fetch',
+    goal: '≤ 5%',
+    measured: overhead ? pct(overhead.value) : 'n/a',
+    pass: overhead ? overhead.value <= 0.05 : null,
+  });
+  return checks;
+}

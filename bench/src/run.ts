@@ -1,0 +1,350 @@
+// CLI entry of the benchmark: `npm run bench -- [flags]` (flags also readable from BENCH_* env vars).
+//
+//   --targets ceiling,ours,oidc-provider,oauth2-server   load targets (BENCH_TARGETS)
+//   --duration 10          seconds per measured run (BENCH_DURATION)
+//   --runs 3               measured runs per cell; the median is reported (BENCH_RUNS)
+//   --warmup 3             seconds of warm-up before the runs (BENCH_WARMUP)
+//   --connections 50       the main concurrency, every target (BENCH_CONNECTIONS)
+//   --extra-connections 10,200   more concurrencies for ours and the best peer; "none" to skip
+//   --scale 10,10000,100000      application counts for the scale scenario; "none" to skip (BENCH_SCALE)
+//   --startup-samples 3    server starts timed per scale point (BENCH_STARTUP_SAMPLES)
+//   --micro verifier,sdk   micro-benchmarks; "none" to skip (BENCH_MICRO)
+//   --out bench/results    where latest.{md,json,svg} go (BENCH_OUT)
+//   --server-cpu 0 --load-cpu 1   taskset pinning; --no-pin to disable (BENCH_NO_PIN=1)
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad } from './load.js';
+import { describeMachine, readRss } from './machine.js';
+import type { MicroSection } from './micro/harness.js';
+import { benchSdk } from './micro/sdk.js';
+import { benchVerifier } from './micro/verifier.js';
+import { renderJson } from './report/json.js';
+import { renderMarkdown } from './report/markdown.js';
+import { renderSvg } from './report/svg.js';
+import {
+  type BenchConfig,
+  type BenchResults,
+  computeChecks,
+  type ScaleResult,
+  type TargetResult,
+  toRow,
+} from './results.js';
+import { seedApplications } from './seed.js';
+import { median } from './stats.js';
+import { startCeiling } from './targets/ceiling.js';
+import {
+  BENCH_DIR,
+  checkToken,
+  type RunningTarget,
+  type StartOptions,
+  TARGET_NAMES,
+  type TargetName,
+} from './targets/common.js';
+import { startOauth2Server } from './targets/oauth2-server.js';
+import { startOidcProvider } from './targets/oidc-provider.js';
+import { oursUnavailable, startOurs, startOursOn } from './targets/ours.js';
+
+const STARTERS: Record<TargetName, (opts: StartOptions) => Promise<RunningTarget>> = {
+  ceiling: startCeiling,
+  ours: startOurs,
+  'oidc-provider': startOidcProvider,
+  'oauth2-server': startOauth2Server,
+};
+const PEERS: readonly TargetName[] = ['oidc-provider', 'oauth2-server'];
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+const loud = (msg: string) => log(`\n!!!!!!!! ${msg}\n`);
+
+function list(value: string | undefined, fallback: string): string[] {
+  const v = (value ?? fallback).trim();
+  if (v === '' || v === 'none') return [];
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function num(value: string | undefined, name: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${value}`);
+  return n;
+}
+
+export interface CliOptions {
+  config: BenchConfig;
+  outDir: string;
+  pin: boolean;
+}
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      targets: { type: 'string' },
+      duration: { type: 'string' },
+      runs: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      'extra-connections': { type: 'string' },
+      scale: { type: 'string' },
+      'startup-samples': { type: 'string' },
+      micro: { type: 'string' },
+      out: { type: 'string' },
+      'server-cpu': { type: 'string' },
+      'load-cpu': { type: 'string' },
+      'no-pin': { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const targets = list(values.targets ?? env.BENCH_TARGETS, TARGET_NAMES.join(','));
+  for (const t of targets) {
+    if (!TARGET_NAMES.includes(t as TargetName))
+      throw new Error(`unknown target ${t} (known: ${TARGET_NAMES.join(', ')})`);
+  }
+  const micro = list(values.micro ?? env.BENCH_MICRO, 'verifier,sdk');
+  for (const m of micro) if (m !== 'verifier' && m !== 'sdk') throw new Error(`unknown micro-benchmark ${m}`);
+  const pin = !(values['no-pin'] ?? (env.BENCH_NO_PIN === '1' || env.BENCH_NO_PIN === 'true'));
+  const config: BenchConfig = {
+    // Fixed order so ratios and reports read the same every time.
+    targets: TARGET_NAMES.filter((t) => targets.includes(t)),
+    duration: num(values.duration ?? env.BENCH_DURATION ?? '10', 'duration'),
+    runs: Math.max(1, Math.round(num(values.runs ?? env.BENCH_RUNS ?? '3', 'runs'))),
+    warmup: num(values.warmup ?? env.BENCH_WARMUP ?? '3', 'warmup'),
+    connections: Math.max(
+      1,
+      Math.round(num(values.connections ?? env.BENCH_CONNECTIONS ?? '50', 'connections')),
+    ),
+    extraConnections: list(values['extra-connections'] ?? env.BENCH_EXTRA_CONNECTIONS, '10,200').map((c) =>
+      Math.round(num(c, 'extra-connections')),
+    ),
+    scale: list(values.scale ?? env.BENCH_SCALE, '10,10000,100000').map((n) => Math.round(num(n, 'scale'))),
+    startupSamples: Math.max(
+      1,
+      Math.round(num(values['startup-samples'] ?? env.BENCH_STARTUP_SAMPLES ?? '3', 'startup-samples')),
+    ),
+    micro,
+    serverCpu: undefined,
+    loadCpu: undefined,
+  };
+  if (pin) {
+    config.serverCpu = num(values['server-cpu'] ?? env.BENCH_SERVER_CPU ?? '0', 'server-cpu');
+    config.loadCpu = num(values['load-cpu'] ?? env.BENCH_LOAD_CPU ?? '1', 'load-cpu');
+  }
+  const outDir = resolve(values.out ?? env.BENCH_OUT ?? join(BENCH_DIR, 'results'));
+  return { config, outDir, pin };
+}
+
+/** Runs one target: start, prove it issues real tokens, load it at each concurrency, read its RSS, stop. */
+async function benchTarget(
+  name: TargetName,
+  connections: number[],
+  config: BenchConfig,
+  start: StartOptions,
+  loadCpu: number | undefined,
+): Promise<TargetResult> {
+  log(`\n== ${name}`);
+  let target: RunningTarget | undefined;
+  try {
+    target = await STARTERS[name](start);
+    log(`   pid ${target.pid}, ${target.url}, ready after ${Math.round(target.startupMs)} ms`);
+    const tokenCheck = await checkToken(target.url, target.credentials[0]!);
+    log(`   token check: 200, ${tokenCheck.jwtAlg} ${tokenCheck.jwtTyp ?? ''} JWT`);
+    const result: TargetResult = {
+      target: name,
+      status: 'ok',
+      tokenCheck,
+      startupMs: target.startupMs,
+      rows: [],
+    };
+    for (const c of connections) {
+      log(`   c=${c}: warm-up ${config.warmup} s, ${config.runs} × ${config.duration} s`);
+      const runs = await runLoad({
+        url: target.url,
+        connections: c,
+        duration: config.duration,
+        runs: config.runs,
+        warmup: config.warmup,
+        credentials: target.credentials,
+        cpu: loadCpu,
+        taskset: start.taskset,
+      });
+      const row = toRow(name, c, 1, runs);
+      if (row.non2xx > 0 || row.errors > 0) {
+        loud(
+          `${name} c=${c}: ${row.non2xx} non-2xx answers and ${row.errors} errors — these req/s are not all tokens`,
+        );
+      }
+      result.rows.push(row);
+    }
+    const rss = readRss(target.pid);
+    if (rss) {
+      result.rssMiB = rss.rssMiB;
+      result.peakRssMiB = rss.peakMiB;
+    }
+    return result;
+  } catch (err) {
+    const error = (err as Error).message;
+    loud(`${name}: ABORTED, not benchmarked: ${error}`);
+    return { target: name, status: 'failed', error, rows: [] };
+  } finally {
+    await target?.stop();
+  }
+}
+
+/** Ours with `apps` registered applications: seed, time startups, load with rotating credentials. */
+async function benchScale(
+  apps: number,
+  config: BenchConfig,
+  start: StartOptions,
+  loadCpu: number | undefined,
+): Promise<ScaleResult> {
+  log(`\n== scale: ours with ${apps} applications`);
+  const missing = oursUnavailable();
+  if (missing) {
+    loud(`scale ${apps}: skipped: ${missing}`);
+    return { apps, status: 'skipped', error: missing };
+  }
+  const dbPath = join(start.tmpDir, `scale-${apps}.db`);
+  let credentials: Awaited<ReturnType<typeof seedApplications>>;
+  const seedStart = performance.now();
+  try {
+    credentials = await seedApplications(dbPath, apps);
+  } catch (err) {
+    const error = (err as Error).message;
+    loud(`scale ${apps}: skipped, could not seed: ${error}`);
+    return { apps, status: 'skipped', error };
+  }
+  const result: ScaleResult = {
+    apps,
+    status: 'ok',
+    seedMs: performance.now() - seedStart,
+    startupSamples: [],
+  };
+  let target: RunningTarget | undefined;
+  try {
+    for (let i = 0; i < config.startupSamples; i++) {
+      target = await startOursOn(dbPath, credentials, start);
+      result.startupSamples!.push(target.startupMs);
+      if (i < config.startupSamples - 1) {
+        await target.stop();
+        target = undefined;
+      }
+    }
+    result.startupMs = median(result.startupSamples!);
+    log(`   startup ${result.startupSamples!.map(Math.round).join(', ')} ms`);
+    await checkToken(target!.url, credentials[0]!);
+    await checkToken(target!.url, credentials[credentials.length - 1]!);
+    const runs = await runLoad({
+      url: target!.url,
+      connections: config.connections,
+      duration: config.duration,
+      runs: config.runs,
+      warmup: config.warmup,
+      credentials,
+      cpu: loadCpu,
+      taskset: start.taskset,
+    });
+    result.row = toRow('ours', config.connections, apps, runs);
+    if (result.row.non2xx > 0) loud(`scale ${apps}: ${result.row.non2xx} non-2xx answers`);
+    const rss = readRss(target!.pid);
+    if (rss) result.rssMiB = rss.rssMiB;
+    return result;
+  } catch (err) {
+    const error = (err as Error).message;
+    loud(`scale ${apps}: ABORTED: ${error}`);
+    return { ...result, status: 'failed', error };
+  } finally {
+    await target?.stop();
+  }
+}
+
+/** Runs the whole benchmark and writes latest.{md,json,svg} into outDir. */
+export async function runBench({ config, outDir, pin }: CliOptions): Promise<BenchResults> {
+  const machine = describeMachine();
+  const notes: string[] = [];
+  const pinning = pin && machine.taskset !== null && machine.cores >= 2;
+  if (!pinning) {
+    config.serverCpu = undefined;
+    config.loadCpu = undefined;
+    const why = !pin
+      ? 'pinning disabled (--no-pin)'
+      : machine.taskset === null
+        ? 'taskset NOT FOUND'
+        : `only ${machine.cores} core`;
+    notes.push(`No CPU pinning: ${why}. Server and load generator compete for the same cores.`);
+    loud(notes[notes.length - 1]!);
+  }
+  if (machine.loadAverage[0] > 0.5) {
+    notes.push(
+      `The machine was not idle (load average ${machine.loadAverage[0].toFixed(2)} at start): absolute numbers are ` +
+        'depressed; ratios between targets of the same run are what to read.',
+    );
+  }
+  const tmpDir = mkdtempSync(join(tmpdir(), 'smscx-bench-'));
+  const start: StartOptions = { cpu: config.serverCpu, taskset: pinning ? machine.taskset : null, tmpDir };
+  const results: BenchResults = { machine, config, targets: [], scale: [], micro: {}, checks: [], notes };
+  try {
+    for (const name of config.targets) {
+      results.targets.push(
+        await benchTarget(name as TargetName, [config.connections], config, start, config.loadCpu),
+      );
+    }
+    // More concurrencies for ours and the best peer (highest req/s at the main concurrency).
+    const extra = config.extraConnections.filter((c) => c !== config.connections);
+    if (extra.length > 0) {
+      const okPeers = results.targets.filter(
+        (t) => t.status === 'ok' && PEERS.includes(t.target as TargetName),
+      );
+      const bestPeer = okPeers.sort(
+        (a, b) => (b.rows[0]?.requestsPerSec ?? 0) - (a.rows[0]?.requestsPerSec ?? 0),
+      )[0];
+      for (const t of results.targets) {
+        if (t.status !== 'ok' || (t.target !== 'ours' && t !== bestPeer)) continue;
+        const more = await benchTarget(t.target as TargetName, extra, config, start, config.loadCpu);
+        if (more.status === 'ok') t.rows.push(...more.rows);
+        else notes.push(`${t.target}: extra concurrencies failed: ${more.error?.split('\n')[0]}`);
+      }
+    }
+    for (const apps of config.scale)
+      results.scale.push(await benchScale(apps, config, start, config.loadCpu));
+
+    if (config.micro.includes('verifier')) {
+      log('\n== micro: verifier');
+      results.micro.verifier = await benchVerifier();
+    }
+    if (config.micro.includes('sdk')) {
+      log('\n== micro: sdk (against the ceiling server)');
+      let server: RunningTarget | undefined;
+      try {
+        server = await startCeiling(start);
+        results.micro.sdk = await benchSdk(server);
+      } catch (err) {
+        results.micro.sdk = {
+          status: 'skipped',
+          note: `could not run: ${(err as Error).message}`,
+        } satisfies MicroSection;
+      } finally {
+        await server?.stop();
+      }
+    }
+    for (const [name, section] of Object.entries(results.micro)) {
+      if (section.status === 'skipped') log(`   micro ${name}: SKIPPED — ${section.note}`);
+    }
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+  results.checks = computeChecks(results);
+  mkdirSync(outDir, { recursive: true });
+  const markdown = renderMarkdown(results);
+  writeFileSync(join(outDir, 'latest.md'), markdown);
+  writeFileSync(join(outDir, 'latest.json'), renderJson(results));
+  writeFileSync(join(outDir, 'latest.svg'), renderSvg(results));
+  process.stdout.write(`\n${markdown}\n`);
+  log(`wrote ${join(outDir, 'latest.md')}, latest.json, latest.svg`);
+  return results;
+}
+
+const results = await runBench(parseCli(process.argv.slice(2)));
+if (results.targets.some((t) => t.status === 'failed')) process.exitCode = 1;

@@ -1,0 +1,77 @@
+// Target "ours": the token server as shipped, started through its own CLI:
+//   node packages/server/bin/smscx-oauth-server.js serve --host 127.0.0.1 --port <free> --db <db>
+//        --rate-limit 100000000/60 --auth-failure-limit 1000/60
+// The limits are raised so the benchmark measures issuing tokens, not answering 429s.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVER_BIN, seedApplications } from '../seed.js';
+import {
+  type Credential,
+  freePort,
+  REPO_DIR,
+  type RunningTarget,
+  type StartOptions,
+  spawnServer,
+} from './common.js';
+
+const LISTENING = /listening (?:on|at) http:\/\/[^\s"':]+:(\d+)/i;
+
+/** Why `ours` cannot run right now (the server package not built yet), or null when it can. */
+export function oursUnavailable(): string | null {
+  const dist = join(REPO_DIR, 'packages', 'server', 'dist', 'cli', 'main.js');
+  if (!existsSync(dist)) return `the server package is not built (${dist} missing; run npm run build)`;
+  return null;
+}
+
+/** Starts the shipped server on an existing database whose applications are `credentials`. */
+export async function startOursOn(
+  dbPath: string,
+  credentials: Credential[],
+  opts: StartOptions,
+): Promise<RunningTarget> {
+  const port = await freePort();
+  const server = await spawnServer({
+    label: 'ours',
+    command: process.execPath,
+    args: [
+      SERVER_BIN,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--db',
+      dbPath,
+      '--rate-limit',
+      '100000000/60',
+      '--auth-failure-limit',
+      '1000/60',
+    ],
+    cwd: REPO_DIR,
+    cpu: opts.cpu,
+    taskset: opts.taskset,
+    port,
+    ready: (line) => {
+      const match = LISTENING.exec(line);
+      return match ? { port: Number(match[1]) } : undefined;
+    },
+  });
+  return {
+    name: 'ours',
+    pid: server.pid,
+    port: server.port,
+    url: `http://127.0.0.1:${server.port}`,
+    credentials,
+    startupMs: server.startupMs,
+    stop: server.stop,
+  };
+}
+
+/** Creates a fresh database with one application (via the CLI) and starts the server on it. */
+export async function startOurs(opts: StartOptions): Promise<RunningTarget> {
+  const missing = oursUnavailable();
+  if (missing) throw new Error(missing);
+  const dbPath = join(opts.tmpDir, 'bench.db');
+  const credentials = await seedApplications(dbPath, 1);
+  return startOursOn(dbPath, credentials, opts);
+}
