@@ -1,0 +1,242 @@
+// Shared helpers for the server's black-box tests: run the real binary (built into dist/ by
+// `npm run build -w packages/server`) against a real SQLite file in a temp folder, and talk to
+// it over loopback with raw node:http so malformed requests can be sent as-is.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The binary under test. */
+export const BIN = resolve(here, '..', 'bin', 'smscx-oauth-server.js');
+
+/** A fresh temp folder with a database path inside; `cleanup()` removes it. */
+export function tempDb(): { dir: string; db: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'smscx-oauth-test-'));
+  return {
+    dir,
+    db: join(dir, 'data', 'smscx-oauth.db'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Result of one CLI run. */
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the binary synchronously with `args`. */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...cleanEnv(), ...env },
+    timeout: 20_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('SMSCX_')) delete env[key];
+  return env;
+}
+
+/** Credentials of an application made with `apps create --json`. */
+export interface TestApplication {
+  readonly application_id: string;
+  readonly application_secret: string;
+  readonly name: string;
+  readonly scopes: string;
+  readonly token_expiration: string;
+}
+
+/** Creates an application through the CLI and returns its JSON output. */
+export function createApplication(db: string, extra: string[] = [], name = 'test'): TestApplication {
+  const result = cli(['apps', 'create', '--db', db, '--name', name, '--json', ...extra]);
+  if (result.status !== 0) throw new Error(`apps create failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as TestApplication;
+}
+
+/** A server process started from the binary. */
+export interface TestServer {
+  readonly url: string;
+  readonly port: number;
+  readonly process: ChildProcess;
+  /** Everything the process wrote to stdout so far. */
+  stdout(): string;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `serve --port 0 --db <db>` plus `args` and waits for the "listening on" line. */
+export async function startServer(
+  db: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<TestServer> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db, ...args], {
+    env: { ...cleanEnv(), SMSCX_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}${err}`)), 15_000);
+    const check = (): void => {
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolveUrl(match[1]!);
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${out}${err}`));
+    });
+  });
+  return {
+    url,
+    port: Number(new URL(url).port),
+    process: child,
+    stdout: () => out,
+    stderr: () => err,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** A raw HTTP response. */
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  readonly json: unknown;
+}
+
+/** Options of {@link send}. */
+export interface SendOptions {
+  readonly method?: string;
+  readonly path?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string | Buffer;
+}
+
+/** Sends one request with exactly the given method, headers and body. */
+export function send(url: string, options: SendOptions = {}): Promise<RawResponse> {
+  const target = new URL(options.path ?? '/oauth/token', url);
+  return new Promise((resolveResponse, reject) => {
+    const req = httpRequest(
+      target,
+      { method: options.method ?? 'POST', headers: options.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(body);
+          } catch {
+            json = undefined;
+          }
+          resolveResponse({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+/** `Basic base64(id:secret)` (no form-encoding: IDs and generated secrets need none). */
+export function basic(id: string, secret: string): string {
+  return `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+}
+
+/** Form content type header. */
+export const FORM = 'application/x-www-form-urlencoded';
+
+/** Requests a token with the given credentials and form body. */
+export function requestToken(
+  url: string,
+  app: Pick<TestApplication, 'application_id' | 'application_secret'>,
+  body = 'grant_type=client_credentials',
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
+  return send(url, {
+    headers: {
+      authorization: basic(app.application_id, app.application_secret),
+      'content-type': FORM,
+      ...headers,
+    },
+    body,
+  });
+}
+
+/** The SMS.CX error envelope. */
+export interface Envelope {
+  readonly error: {
+    readonly type: string;
+    readonly code: number;
+    readonly message: string;
+    readonly uri: string;
+  };
+}
+
+/** Returns the envelope of an error response, throwing when the body is not one. */
+export function envelope(response: RawResponse): Envelope['error'] {
+  const body = response.json as Partial<Envelope> | undefined;
+  const error = body?.error;
+  if (
+    error === undefined ||
+    typeof error.type !== 'string' ||
+    typeof error.code !== 'number' ||
+    typeof error.message !== 'string' ||
+    typeof error.uri !== 'string' ||
+    Object.keys(body!).length !== 1
+  ) {
+    throw new Error(`not an error envelope (${response.status}): ${response.body}`);
+  }
+  return error;
+}
+
+/** Decodes the header and payload of a compact JWT (no verification). */
+export function decodeJwt(token: string): {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+} {
+  const [header, payload] = token.split('.');
+  return {
+    header: JSON.parse(Buffer.from(header!, 'base64url').toString('utf8')) as Record<string, unknown>,
+    payload: JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, unknown>,
+  };
+}
+
+/** Polls `check` every 50 ms until it returns true or `timeoutMs` passes; returns the last result. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 2500): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  }
+}
