@@ -106,7 +106,8 @@ describe('verify: introspection (RFC 7662)', () => {
     assert.ok(err instanceof TokenVerificationError);
     assert.equal(err.status, 503);
     assert.equal(err.type, 'temporarily_unavailable');
-    assert.equal(err.code, 1604);
+    assert.equal(err.code, 1653);
+    assert.equal(err.uri, 'https://docs.sms.cx/#temporarily_unavailable');
     assert.equal(err.reason, 'introspection_unavailable');
     server.setAnswer({ active: 'yes' });
     assert.equal(await reasonOf(verifier.verify(token)), '503 introspection_unavailable');

@@ -41,14 +41,20 @@ export const INVALID_TOKEN_CODE = 1601;
 /** Envelope `code` for `insufficient_scope` (403). */
 export const INSUFFICIENT_SCOPE_CODE = 1603;
 /** Envelope `code` for `temporarily_unavailable` (503: JWKS or introspection unreachable). */
-export const TEMPORARILY_UNAVAILABLE_CODE = 1604;
+export const TEMPORARILY_UNAVAILABLE_CODE = 1653;
 
-/** Link placed in the envelope's `uri`. */
-export const TOKEN_ERROR_URI = 'https://sms.cx/docs/oauth#access-token-errors';
+/** The envelope `code` values of the verifier. */
+export type TokenErrorCode =
+  | typeof INVALID_TOKEN_CODE
+  | typeof INSUFFICIENT_SCOPE_CODE
+  | typeof TEMPORARILY_UNAVAILABLE_CODE;
+
+/** Base of the envelope's `uri`, as the token server writes it: the docs section is the error type. */
+export const TOKEN_ERROR_DOCS_BASE = 'https://docs.sms.cx/#';
 
 /** The SMS.CX error envelope as written by the adapters. */
 export interface TokenErrorEnvelope {
-  error: { type: TokenErrorType; code: number; message: string; uri: string };
+  error: { type: TokenErrorType; code: TokenErrorCode; message: string; uri: string };
 }
 
 const MESSAGES: Record<TokenErrorReason, string> = {
@@ -83,10 +89,11 @@ export class TokenVerificationError extends Error {
   /** 401 (`invalid_token`), 403 (`insufficient_scope`) or 503 (`temporarily_unavailable`). */
   readonly status: 401 | 403 | 503;
   readonly type: TokenErrorType;
-  /** 1601 `invalid_token`, 1603 `insufficient_scope`, 1604 `temporarily_unavailable`. */
-  readonly code: number;
+  /** 1601 `invalid_token`, 1603 `insufficient_scope`, 1653 `temporarily_unavailable`. */
+  readonly code: TokenErrorCode;
   readonly reason: TokenErrorReason;
-  readonly uri: string = TOKEN_ERROR_URI;
+  /** Link to the docs section of {@link TokenVerificationError.type}, e.g. `https://docs.sms.cx/#invalid_token`. */
+  readonly uri: string;
   /** For `insufficient_scope`: the space-delimited scopes the resource requires. */
   readonly scope: string | undefined;
 
@@ -107,6 +114,7 @@ export class TokenVerificationError extends Error {
       this.type = 'invalid_token';
       this.code = INVALID_TOKEN_CODE;
     }
+    this.uri = TOKEN_ERROR_DOCS_BASE + this.type;
   }
 
   /** The body to send: `{"error":{type,code,message,uri}}`. */
