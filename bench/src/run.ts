@@ -37,6 +37,7 @@ import { startCeiling } from './targets/ceiling.js';
 import {
   BENCH_DIR,
   checkToken,
+  isMain,
   type RunningTarget,
   type StartOptions,
   TARGET_NAMES,
@@ -346,5 +347,7 @@ export async function runBench({ config, outDir, pin }: CliOptions): Promise<Ben
   return results;
 }
 
-const results = await runBench(parseCli(process.argv.slice(2)));
-if (results.targets.some((t) => t.status === 'failed')) process.exitCode = 1;
+if (isMain(import.meta.url)) {
+  const results = await runBench(parseCli(process.argv.slice(2)));
+  if (results.targets.some((t) => t.status === 'failed')) process.exitCode = 1;
+}

@@ -1,12 +1,13 @@
 // Registers applications in a database of our server, for the `ours` target and the scale scenario.
 //
-// PLUGGABLE: `seedApplications` is the one seam. Today it drives the shipped admin CLI
-// (`smscx-oauth-server apps create --json`), one process per application, which is fine for a few
-// applications and far too slow for 10,000 or 100,000. The server package will export a programmatic
-// bulk-creation API; wire it in `bulkSeeder` below (or call `setSeeder`) and the scale scenario runs
-// at every size unchanged.
+// PLUGGABLE: `seedApplications(dbPath, count)` is the one seam. A single application (the `ours`
+// target) is created through the shipped admin CLI (`smscx-oauth-server apps create --json`), exactly
+// as a user would. Many applications (the scale scenario) go through `packageSeeder`, which drives the
+// server package's public API in-process, because one CLI process per application is far too slow for
+// 10,000 or 100,000; if the package cannot be imported, the CLI seeder is used up to CLI_SEED_LIMIT.
+// `setSeeder` replaces all of this (e.g. with a dedicated bulk API).
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type Credential, REPO_DIR } from './targets/common.js';
 
@@ -60,13 +61,53 @@ export const cliSeeder: Seeder = async (dbPath, count) => {
   return credentials;
 };
 
+/** The slice of the server package's public API the in-process seeder uses. */
+interface ServerPackage {
+  openSqliteStorage(dbPath: string): { close(): Promise<void> | void };
+  loadOrCreatePepper(file: string): Buffer;
+  createApplication(
+    storage: unknown,
+    pepper: Buffer,
+    input: { name: string; scopes: readonly string[]; tokenExpiration: '1d' | '1w' | 'never' },
+  ): Promise<{ application: { id: string }; secret: string }>;
+  DEFAULT_SCOPES: readonly string[];
+}
+
 /**
- * TODO(lead): the server package's programmatic bulk creation. Return null while it does not exist;
- * the CLI seeder is used then. Expected shape: open the database at dbPath, create `count`
- * applications in one transaction, return their ids and plaintext secrets.
+ * In-process seeder over the server package's public exports (openSqliteStorage, loadOrCreatePepper,
+ * createApplication): one process, one open database, the same pepper file the CLI and `serve` use by
+ * default (`pepper` next to the database). Null when the package is not built.
+ *
+ * TODO(lead): when the server package exports a dedicated bulk-creation API (one transaction), call it
+ * here instead of the createApplication loop.
  */
-async function bulkSeeder(): Promise<Seeder | null> {
-  return null;
+async function packageSeeder(): Promise<Seeder | null> {
+  const specifier = 'smscx-oauth-server'; // a variable: no compile-time dependency on the built package
+  let pkg: ServerPackage;
+  try {
+    pkg = (await import(specifier)) as ServerPackage;
+  } catch {
+    return null;
+  }
+  if (typeof pkg.createApplication !== 'function' || typeof pkg.openSqliteStorage !== 'function') return null;
+  return async (dbPath, count) => {
+    const storage = pkg.openSqliteStorage(dbPath);
+    try {
+      const pepper = pkg.loadOrCreatePepper(join(dirname(resolve(dbPath)), 'pepper'));
+      const credentials: Credential[] = [];
+      for (let i = 0; i < count; i++) {
+        const { application, secret } = await pkg.createApplication(storage, pepper, {
+          name: `bench-${i}`,
+          scopes: pkg.DEFAULT_SCOPES,
+          tokenExpiration: '1d',
+        });
+        credentials.push({ id: application.id, secret });
+      }
+      return credentials;
+    } finally {
+      await storage.close();
+    }
+  };
 }
 
 let override: Seeder | null = null;
@@ -78,7 +119,7 @@ export function setSeeder(seeder: Seeder | null): void {
 
 /** Creates `count` applications in `dbPath` with the best available seeder. */
 export async function seedApplications(dbPath: string, count: number): Promise<Credential[]> {
-  const seeder = override ?? (await bulkSeeder()) ?? cliSeeder;
+  const seeder = override ?? (count > 1 ? await packageSeeder() : null) ?? cliSeeder;
   const credentials = await seeder(dbPath, count);
   if (credentials.length !== count)
     throw new Error(`seeder returned ${credentials.length} of ${count} credentials`);
