@@ -1,19 +1,18 @@
-import { runApps } from './apps.js';
 import { CommandError, UsageError } from './errors.js';
-import { runKeys } from './keys.js';
-import { runServe } from './serve.js';
 import { USAGE } from './usage.js';
+
+// Commands are imported on demand: admin commands then skip loading Fastify and pino.
 
 /** Entry point of the `smscx-oauth-server` binary: dispatches to the command. */
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
-      return runServe(rest);
+      return (await import('./serve.js')).runServe(rest);
     case 'apps':
-      return runApps(rest);
+      return (await import('./apps.js')).runApps(rest);
     case 'keys':
-      return runKeys(rest);
+      return (await import('./keys.js')).runKeys(rest);
     case 'help':
     case '--help':
     case '-h':

@@ -1,0 +1,177 @@
+// Every admin command of the binary, its output formats and exit codes.
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { cli, createApplication, tempDb } from './helpers.js';
+
+interface View {
+  application_id: string;
+  name: string;
+  scopes: string;
+  token_expiration: string;
+  status: string;
+  created_at: string;
+  tokens_not_before: string | null;
+}
+
+describe('admin CLI', () => {
+  const tmp = tempDb();
+  after(() => tmp.cleanup());
+
+  it('apps create --json prints one JSON object with the credentials', () => {
+    const result = cli([
+      'apps',
+      'create',
+      '--db',
+      tmp.db,
+      '--name',
+      'shop',
+      '--scopes',
+      'groups sms',
+      '--expiration',
+      '1w',
+      '--json',
+    ]);
+    assert.equal(result.status, 0, result.stderr);
+    const lines = result.stdout.trim().split('\n');
+    assert.equal(lines.length, 1);
+    const created = JSON.parse(lines[0]!) as View & { application_secret: string };
+    assert.match(created.application_id, /^[0-9a-f]{40}$/);
+    assert.ok(Buffer.from(created.application_secret, 'base64url').length >= 32);
+    assert.equal(created.name, 'shop');
+    assert.equal(created.scopes, 'sms groups');
+    assert.equal(created.token_expiration, '1w');
+    assert.equal(created.status, 'active');
+    // The pepper lives next to the database, readable only by its owner.
+    const pepper = statSync(join(dirname(tmp.db), 'pepper'));
+    assert.equal(pepper.size, 32);
+    assert.equal(pepper.mode & 0o777, 0o600);
+  });
+
+  it('apps create defaults to every scope and 1d, and prints text without --json', () => {
+    const result = cli(['apps', 'create', '--db', tmp.db, '--name', 'plain']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /Application ID: +[0-9a-f]{40}/);
+    assert.match(result.stdout, /Application Secret: +[A-Za-z0-9_-]{43}/);
+    assert.match(result.stdout, /Token expiration: +1d/);
+    assert.match(result.stdout, /Scopes: +sms viber whatsapp .* otp/);
+  });
+
+  it('apps list prints every application, never a secret', () => {
+    const app = createApplication(tmp.db, [], 'listed');
+    const json = cli(['apps', 'list', '--db', tmp.db, '--json']);
+    assert.equal(json.status, 0);
+    const views = JSON.parse(json.stdout) as View[];
+    assert.ok(views.some((view) => view.application_id === app.application_id && view.name === 'listed'));
+    assert.ok(!json.stdout.includes(app.application_secret));
+    assert.ok(!json.stdout.includes('secret'));
+    const text = cli(['apps', 'list', '--db', tmp.db]);
+    assert.equal(text.status, 0);
+    assert.ok(text.stdout.includes(app.application_id));
+  });
+
+  it('apps show, disable, enable', () => {
+    const app = createApplication(tmp.db);
+    const show = cli(['apps', 'show', app.application_id, '--db', tmp.db, '--json']);
+    assert.equal(show.status, 0);
+    assert.equal((JSON.parse(show.stdout) as View).status, 'active');
+    const disabled = cli(['apps', 'disable', app.application_id, '--db', tmp.db, '--json']);
+    assert.equal((JSON.parse(disabled.stdout) as View).status, 'disabled');
+    const enabled = cli(['apps', 'enable', app.application_id, '--db', tmp.db, '--json']);
+    assert.equal((JSON.parse(enabled.stdout) as View).status, 'active');
+    assert.equal(cli(['apps', 'show', app.application_id, '--db', tmp.db]).status, 0);
+  });
+
+  it('apps rotate-secret prints a new secret', () => {
+    const app = createApplication(tmp.db);
+    const result = cli(['apps', 'rotate-secret', app.application_id, '--db', tmp.db, '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const rotated = JSON.parse(result.stdout) as { application_id: string; application_secret: string };
+    assert.equal(rotated.application_id, app.application_id);
+    assert.notEqual(rotated.application_secret, app.application_secret);
+  });
+
+  it('apps revoke-tokens records tokens_not_before', () => {
+    const app = createApplication(tmp.db);
+    const before = Date.now();
+    const result = cli(['apps', 'revoke-tokens', app.application_id, '--db', tmp.db]);
+    assert.equal(result.status, 0, result.stderr);
+    const view = JSON.parse(
+      cli(['apps', 'show', app.application_id, '--db', tmp.db, '--json']).stdout,
+    ) as View;
+    assert.ok(view.tokens_not_before !== null && Date.parse(view.tokens_not_before) >= before - 1000);
+  });
+
+  it('apps delete removes the application', () => {
+    const app = createApplication(tmp.db);
+    const result = cli(['apps', 'delete', app.application_id, '--db', tmp.db, '--json']);
+    assert.equal(result.status, 0);
+    assert.deepEqual(JSON.parse(result.stdout), { application_id: app.application_id, deleted: true });
+    const show = cli(['apps', 'show', app.application_id, '--db', tmp.db]);
+    assert.notEqual(show.status, 0);
+  });
+
+  it('an unknown application ID is a clear error with a non-zero exit code', () => {
+    for (const command of ['show', 'disable', 'enable', 'delete', 'rotate-secret', 'revoke-tokens']) {
+      const result = cli(['apps', command, 'a'.repeat(40), '--db', tmp.db]);
+      assert.equal(result.status, 1, command);
+      assert.match(result.stderr, /no application with ID a{40}/);
+    }
+  });
+
+  it('keys rotate makes a new key', () => {
+    const first = cli(['keys', 'rotate', '--db', tmp.db, '--json']);
+    assert.equal(first.status, 0, first.stderr);
+    const second = cli(['keys', 'rotate', '--db', tmp.db, '--json']);
+    const a = JSON.parse(first.stdout) as { kid: string };
+    const b = JSON.parse(second.stdout) as { kid: string; retired: string[] };
+    assert.notEqual(a.kid, b.kid);
+    assert.deepEqual(b.retired, [a.kid]);
+    const text = cli(['keys', 'rotate', '--db', tmp.db]);
+    assert.match(text.stdout, /new signing key \S+/);
+  });
+
+  it('reads the database path from SMSCX_DB', () => {
+    const result = cli(['apps', 'create', '--name', 'env', '--json'], { SMSCX_DB: tmp.db });
+    assert.equal(result.status, 0, result.stderr);
+    const id = (JSON.parse(result.stdout) as View).application_id;
+    assert.equal(cli(['apps', 'show', id, '--db', tmp.db]).status, 0);
+  });
+
+  describe('bad command lines print usage on stderr and exit 2', () => {
+    const cases: string[][] = [
+      [],
+      ['nope'],
+      ['apps'],
+      ['apps', 'frobnicate'],
+      ['apps', 'create', '--db', 'x.db'],
+      ['apps', 'create', '--name', 'x', '--expiration', '2d'],
+      ['apps', 'create', '--name', 'x', '--scopes', 'sms payments'],
+      ['apps', 'create', '--name', 'x', '--bogus'],
+      ['apps', 'show'],
+      ['apps', 'show', 'a', 'b'],
+      ['keys'],
+      ['keys', 'rotate', '--bogus'],
+      ['serve', '--port', 'eighty'],
+      ['serve', '--rate-limit', '600'],
+      ['serve', '--auth-failure-limit', '0/60'],
+      ['serve', '--log-level', 'loud'],
+      ['serve', '--unknown-flag'],
+    ];
+    for (const args of cases) {
+      it(args.join(' ') || '(no arguments)', () => {
+        const result = cli(args, { SMSCX_DB: tmp.db });
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /Usage: smscx-oauth-server/);
+        assert.equal(result.stdout, '');
+      });
+    }
+  });
+
+  it('--help prints usage on stdout and exits 0', () => {
+    const result = cli(['--help']);
+    assert.equal(result.status, 0);
+    assert.match(result.stdout, /Usage: smscx-oauth-server/);
+  });
+});
