@@ -73,6 +73,20 @@ function num(value: string | undefined, name: string): number {
   return n;
 }
 
+/**
+ * The root script `npm run bench --workspace bench` has no trailing `--`, so `npm run bench -- --duration 2`
+ * at the repository root makes npm swallow the flags as its own config and pass only their values.
+ * Say so instead of guessing.
+ */
+function rejectPositionals(positionals: string[]): void {
+  if (positionals.length === 0) return;
+  throw new Error(
+    `unexpected arguments: ${positionals.join(' ')}\n` +
+      'If you ran `npm run bench -- --flag value` at the repository root, npm swallowed the flags. Use\n' +
+      '  npm run bench -w bench -- --duration 2 ...   or   BENCH_DURATION=2 npm run bench',
+  );
+}
+
 export interface CliOptions {
   config: BenchConfig;
   outDir: string;
@@ -80,7 +94,7 @@ export interface CliOptions {
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
-  const { values } = parseArgs({
+  const parsed = parseArgs({
     args: argv,
     options: {
       targets: { type: 'string' },
@@ -98,7 +112,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'no-pin': { type: 'boolean' },
     },
     strict: true,
+    allowPositionals: true,
   });
+  rejectPositionals(parsed.positionals);
+  const { values } = parsed;
   const targets = list(values.targets ?? env.BENCH_TARGETS, TARGET_NAMES.join(','));
   for (const t of targets) {
     if (!TARGET_NAMES.includes(t as TargetName))
