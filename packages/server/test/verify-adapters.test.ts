@@ -134,6 +134,25 @@ adapterSuite('expressBearerAuth over a bare node:http server', async () => {
   };
 });
 
+describe('fastifyBearerAuth as an app-wide hook', () => {
+  it('guards every route and leaves request.accessToken for the handler', async () => {
+    const app = Fastify();
+    app.addHook('preHandler', fastifyBearerAuth(verifier, { scopes: ['sms'] }));
+    app.get('/whoami', async (request) => ({ client_id: request.accessToken?.client_id }));
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const denied = await fetch(`${base}/whoami`, { headers: { authorization: 'Bearer x.y.z' } });
+      assert.equal(denied.status, 401);
+      assert.equal(((await denied.json()) as { error: { code: number } }).error.code, 1601);
+      const ok = await fetch(`${base}/whoami`, { headers: { authorization: `Bearer ${smsOnly}` } });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(await ok.json(), { client_id: APP_ID });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('readBearerToken', () => {
   it('reads the token after a case-insensitive Bearer scheme and nothing else', () => {
     assert.equal(readBearerToken('Bearer abc'), 'abc');

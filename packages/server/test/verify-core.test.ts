@@ -308,6 +308,13 @@ describe('verify: forged and invalid tokens', () => {
     }
   });
 
+  it('refuses non-string tokens from JavaScript callers', async () => {
+    const { v } = verifier();
+    for (const token of [undefined, null, 42, {}, ['a.b.c']]) {
+      await refused(v.verify(token as unknown as string), 'malformed');
+    }
+  });
+
   it('refuses a payload that is not JSON even with a valid signature', async () => {
     const { v } = verifier();
     const input = `${b64url({ alg: 'EdDSA', typ: 'at+jwt', kid: 'k1' })}.${b64url('{"sub":')}`;

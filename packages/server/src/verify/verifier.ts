@@ -9,7 +9,7 @@ import {
   RemoteKeySource,
   StaticKeySource,
 } from './jwks.js';
-import { decodeJsonObject, decodeSignature, splitCompact } from './jwt-parse.js';
+import { type CompactParts, decodeJsonObject, decodeSignature, splitCompact } from './jwt-parse.js';
 import type { VerifiedAccessToken, VerifyOptions } from './types.js';
 
 /**
@@ -65,6 +65,12 @@ export interface AccessTokenVerifier {
 
 const FORBIDDEN_ALGORITHMS = new Set(['none', 'HS256', 'HS384', 'HS512']);
 const ACCEPTED_TYPES = new Set(['at+jwt', 'application/at+jwt']);
+const HEADER_CACHE_SIZE = 64;
+
+interface CheckedHeader {
+  readonly alg: AsymmetricAlgorithm;
+  readonly kid: string;
+}
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -147,26 +153,46 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
     options.introspection === undefined ? undefined : createIntrospector(options.introspection, fetchFn);
   const introspectionTtl = nonNegative('introspection.cacheTtlMs', options.introspection?.cacheTtlMs, 5000);
 
-  /** Every local check; returns the cache entry (not yet introspected). */
-  async function verifyLocally(token: string, nowMs: number): Promise<CacheEntry> {
-    const parts = splitCompact(token, maxTokenLength);
-    const header = decodeJsonObject(parts.header);
+  // Parsed headers by their base64url text: a server signs every token with the same few headers,
+  // so the header is decoded and checked once per key. Only headers that pass are kept; bounded.
+  const headers = new Map<string, CheckedHeader>();
+
+  function checkHeader(segment: string): CheckedHeader {
+    const known = headers.get(segment);
+    if (known !== undefined) return known;
+    const header = decodeJsonObject(segment);
     const { alg, typ, kid } = header;
     if (typeof alg !== 'string' || !allowed.has(alg)) throw new TokenVerificationError('alg_not_allowed');
     if (typeof typ !== 'string' || !ACCEPTED_TYPES.has(typ.toLowerCase())) {
       throw new TokenVerificationError('unsupported_type');
     }
     if (header.crit !== undefined || typeof kid !== 'string') throw new TokenVerificationError('malformed');
-    const key: KeyEntry | undefined = keys.lookup(kid) ?? (await keys.resolve(kid));
+    const checked: CheckedHeader = { alg: alg as AsymmetricAlgorithm, kid };
+    if (headers.size >= HEADER_CACHE_SIZE) headers.clear();
+    headers.set(segment, checked);
+    return checked;
+  }
+
+  /**
+   * Every local check; returns the cache entry (not yet introspected). Synchronous when the key is
+   * already loaded, so the common path costs no extra promise.
+   */
+  function verifyLocally(token: string, nowMs: number): CacheEntry | Promise<CacheEntry> {
+    const parts = splitCompact(token, maxTokenLength);
+    const header = checkHeader(parts.header);
+    const key = keys.lookup(header.kid);
+    if (key !== undefined) return checkSignedToken(parts, header, key, nowMs);
+    return keys.resolve(header.kid).then((resolved) => checkSignedToken(parts, header, resolved, nowMs));
+  }
+
+  function checkSignedToken(
+    parts: CompactParts,
+    { alg }: CheckedHeader,
+    key: KeyEntry | undefined,
+    nowMs: number,
+  ): CacheEntry {
     if (key === undefined || !key.algorithms.has(alg)) throw new TokenVerificationError('unknown_key');
-    if (
-      !verifySignature(
-        alg as AsymmetricAlgorithm,
-        key.key,
-        parts.signingInput,
-        decodeSignature(parts.signature),
-      )
-    ) {
+    if (!verifySignature(alg, key.key, parts.signingInput, decodeSignature(parts.signature))) {
       throw new TokenVerificationError('bad_signature');
     }
 
@@ -216,25 +242,6 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
     };
   }
 
-  async function verifySlow(token: string, nowMs: number, cached: CacheEntry | undefined) {
-    let entry = cached;
-    if (entry === undefined) {
-      try {
-        entry = await verifyLocally(token, nowMs);
-      } catch (err) {
-        throw err instanceof TokenVerificationError
-          ? err
-          : new TokenVerificationError('malformed', { cause: err });
-      }
-    }
-    if (introspect !== undefined) {
-      entry.active = await introspect(token);
-      entry.statusUntil = nowMs + introspectionTtl;
-    }
-    cache.set(token, entry);
-    return entry;
-  }
-
   return {
     async verify(token, verifyOptions) {
       const nowMs = now();
@@ -243,13 +250,30 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
         cache.delete(token);
         entry = undefined;
       }
-      if (entry === undefined || nowMs >= entry.statusUntil) entry = await verifySlow(token, nowMs, entry);
+      if (entry === undefined || nowMs >= entry.statusUntil) {
+        try {
+          if (entry === undefined) {
+            const local = verifyLocally(token, nowMs);
+            entry = local instanceof Promise ? await local : local;
+          }
+          if (introspect !== undefined) {
+            entry.active = await introspect(token);
+            entry.statusUntil = nowMs + introspectionTtl;
+          }
+        } catch (err) {
+          throw err instanceof TokenVerificationError
+            ? err
+            : new TokenVerificationError('malformed', { cause: err });
+        }
+        cache.set(token, entry);
+      }
       if (!entry.active) throw new TokenVerificationError('revoked');
       if (verifyOptions?.scopes !== undefined) requireScopes(entry.result, verifyOptions.scopes);
       return entry.result;
     },
     clearCache() {
       cache.clear();
+      headers.clear();
     },
   };
 }
