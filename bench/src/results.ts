@@ -153,7 +153,7 @@ export function computeChecks(results: BenchResults): Check[] {
   checks.push({
     name: `req/s spread, ${fmt(base?.apps)} → ${fmt(top)} applications`,
     goal: '±10% (from 10 to 100,000 apps)',
-    measured: spread === undefined ? 'n/a' : `±${pct(spread)}`,
+    measured: spread === undefined ? 'n/a' : `±${fmt(spread * 100, 2)}%`,
     pass: spread === undefined ? null : spread <= 0.1 && top >= 100_000 ? true : spread > 0.1 ? false : null,
   });
   const big = results.scale.find((s) => s.apps === 100_000 && s.startupMs !== undefined);

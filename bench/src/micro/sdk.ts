@@ -36,18 +36,12 @@ export function buildSdk(mod: SdkModule, baseUrl: string, credential: Credential
     username: credential.id,
     password: credential.secret,
     host: baseUrl,
-    basePath: baseUrl,
   });
-  const oauthApi = new mod.OauthApi(new mod.ApiClient(configuration));
+  const apiClient = new mod.ApiClient(configuration);
+  const oauthApi = new mod.OauthApi(apiClient);
   return {
     getAccessToken: () => oauthApi.getAccessToken(),
-    newTokenManager: () => {
-      try {
-        return new mod.TokenManager(oauthApi);
-      } catch {
-        return new mod.TokenManager({ oauthApi, configuration });
-      }
-    },
+    newTokenManager: () => new mod.TokenManager({ apiClient }),
   };
 }
 
