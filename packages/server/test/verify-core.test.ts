@@ -407,5 +407,11 @@ describe('TokenVerificationError', () => {
     );
     assert.throws(() => createVerifier({ issuer: ISSUER, keys: { keys: 'x' } as never }), TypeError);
     assert.throws(() => createVerifier({ issuer: ISSUER, keys: jwksOf(key), leewaySeconds: -1 }), TypeError);
+    assert.throws(() => createVerifier({ issuer: ISSUER, jwksUrl: 'not a url' }), TypeError);
+    assert.throws(() => createVerifier({ issuer: ISSUER, keys: { keys: [] } }), TypeError);
+    assert.throws(
+      () => createVerifier({ issuer: ISSUER, keys: jwksOf(key), algorithms: ['ES256'] }),
+      /no verification key/,
+    );
   });
 });

@@ -89,8 +89,14 @@ export function importKeySet(
 export class StaticKeySource implements KeySource {
   readonly #keys: Map<string, KeyEntry>;
 
+  /** @throws {TypeError} when the set holds no key usable with the allowed algorithms. */
   constructor(jwks: JsonWebKeySet, allowed: readonly AsymmetricAlgorithm[]) {
     this.#keys = importKeySet(jwks, allowed);
+    if (this.#keys.size === 0) {
+      throw new TypeError(
+        `keys holds no verification key usable with ${allowed.join(', ')} (each needs a kid)`,
+      );
+    }
   }
 
   lookup(kid: string): KeyEntry | undefined {

@@ -130,6 +130,8 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
   if (options.keys !== undefined && options.jwksUrl !== undefined) {
     throw new TypeError('Give either keys or jwksUrl, not both');
   }
+  if (options.jwksUrl !== undefined && !URL.canParse(options.jwksUrl))
+    throw new TypeError('jwksUrl is not a URL');
   const algorithms = resolveAlgorithms(options.algorithms);
   const allowed: ReadonlySet<string> = new Set(algorithms);
   const now = options.now ?? Date.now;
