@@ -114,6 +114,23 @@ export interface SpawnedServer {
   stop(): Promise<void>;
 }
 
+// Every server still running, so an interrupted benchmark does not leave them behind.
+const live = new Set<ChildProcess>();
+let cleanupInstalled = false;
+function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.once('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of live) child.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
 /** Spawns a server process and resolves once it is ready (by its own output line, or its port answering). */
 export async function spawnServer(opts: SpawnServerOptions): Promise<SpawnedServer> {
   const [command, args] = pinned(opts.cpu, opts.taskset, opts.command, opts.args);
@@ -123,6 +140,9 @@ export async function spawnServer(opts: SpawnServerOptions): Promise<SpawnedServ
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  installCleanup();
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let log = '';
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -140,6 +160,11 @@ export async function spawnServer(opts: SpawnServerOptions): Promise<SpawnedServ
       settled = true;
       clearTimeout(timeout);
       if (poller) clearInterval(poller);
+      // Once ready, stop scanning output (it would cost CPU during the load); keep only draining it.
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.stdout?.resume();
+      child.stderr?.resume();
       if (err || port === undefined || child.pid === undefined) {
         void stop();
         reject(err ?? new Error(`${opts.label}: no pid/port`));
