@@ -11,6 +11,7 @@
 //   --micro verifier,sdk   micro-benchmarks; "none" to skip (BENCH_MICRO)
 //   --out bench/results    where latest.{md,json,svg} go (BENCH_OUT)
 //   --server-cpu 0 --load-cpu 1   taskset pinning; --no-pin to disable (BENCH_NO_PIN=1)
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -328,6 +329,13 @@ export async function runBench({ config, outDir, pin }: CliOptions): Promise<Ben
     for (const apps of config.scale)
       results.scale.push(await benchScale(apps, config, start, config.loadCpu));
 
+    if (config.micro.length > 0 && start.taskset && config.loadCpu !== undefined) {
+      // The micro-benchmarks run in this process: pin it (all threads) to the load core, away from the
+      // ceiling server the SDK benchmark talks to.
+      execFileSync(start.taskset, ['-a', '-pc', String(config.loadCpu), String(process.pid)], {
+        stdio: 'ignore',
+      });
+    }
     if (config.micro.includes('verifier')) {
       log('\n== micro: verifier');
       results.micro.verifier = await benchVerifier();
