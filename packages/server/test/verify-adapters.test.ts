@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import {
+  type AccessTokenVerifier,
   type BearerRequest,
   createVerifier,
   expressBearerAuth,
@@ -147,6 +148,40 @@ describe('fastifyBearerAuth as an app-wide hook', () => {
       const ok = await fetch(`${base}/whoami`, { headers: { authorization: `Bearer ${smsOnly}` } });
       assert.equal(ok.status, 200);
       assert.deepEqual(await ok.json(), { client_id: APP_ID });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('adapters: errors that are not token refusals', () => {
+  // A verifier whose backend breaks in a way verify() never reports (a bug): the adapters must not
+  // turn it into a 401 but hand it to the framework's error path.
+  const broken: AccessTokenVerifier = {
+    verify: () => Promise.reject(new Error('boom')),
+    clearCache() {},
+  };
+
+  it('expressBearerAuth passes it to next(err)', async () => {
+    const seen = await new Promise<unknown>((resolve) => {
+      expressBearerAuth(broken)(
+        { headers: { authorization: 'Bearer a.b.c' } },
+        { statusCode: 200, setHeader: () => undefined, end: () => resolve('answered') },
+        (err) => resolve(err),
+      );
+    });
+    assert.ok(seen instanceof Error);
+    assert.equal(seen.message, 'boom');
+  });
+
+  it('fastifyBearerAuth lets Fastify answer 500', async () => {
+    const app = Fastify();
+    app.get('/x', { preHandler: fastifyBearerAuth(broken) }, async () => ({ ok: true }));
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const res = await fetch(`${base}/x`, { headers: { authorization: 'Bearer a.b.c' } });
+      assert.equal(res.status, 500);
+      await res.body?.cancel();
     } finally {
       await app.close();
     }

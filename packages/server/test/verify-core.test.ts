@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { constants, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   createVerifier,
@@ -196,6 +196,40 @@ describe('verify: forged and invalid tokens', () => {
     assert.equal((await v.verify(`${input}.${sig.toString('base64url')}`)).sub, APP_ID);
     const der = sign('sha256', Buffer.from(input), privateKey);
     await refused(v.verify(`${input}.${der.toString('base64url')}`), 'bad_signature');
+  });
+
+  it('verifies RS256 and PS256 with a 2048-bit RSA key; refuses a 1024-bit key', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const { v } = verifier({
+      keys: {
+        keys: [
+          { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rsa' },
+          { ...weak.publicKey.export({ format: 'jwk' }), kid: 'weak' },
+        ],
+      },
+      algorithms: ['RS256', 'PS256'],
+    });
+    const rsaSigned = (alg: 'RS256' | 'PS256', kid: string, privateKey: typeof rsa.privateKey) => {
+      const input = `${b64url({ alg, typ: 'at+jwt', kid })}.${b64url(claims())}`;
+      const options =
+        alg === 'PS256'
+          ? {
+              key: privateKey,
+              padding: constants.RSA_PKCS1_PSS_PADDING,
+              saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+            }
+          : privateKey;
+      return `${input}.${sign('sha256', Buffer.from(input), options).toString('base64url')}`;
+    };
+    assert.equal((await v.verify(rsaSigned('RS256', 'rsa', rsa.privateKey))).sub, APP_ID);
+    assert.equal((await v.verify(rsaSigned('PS256', 'rsa', rsa.privateKey))).sub, APP_ID);
+    const confused = rsaSigned('RS256', 'rsa', rsa.privateKey).replace(
+      b64url({ alg: 'RS256', typ: 'at+jwt', kid: 'rsa' }),
+      b64url({ alg: 'PS256', typ: 'at+jwt', kid: 'rsa' }),
+    );
+    await refused(v.verify(confused), 'bad_signature');
+    await refused(v.verify(rsaSigned('RS256', 'weak', weak.privateKey)), 'unknown_key');
   });
 
   it('refuses a wrong issuer, a missing issuer and a wrong audience', async () => {
