@@ -1,0 +1,79 @@
+import type { ApiClient } from '../api-client.js';
+import { basicAuthorization, formUrlEncode } from '../internal/basic-auth.js';
+import { type OauthTokenResponse, parseOauthTokenResponse } from '../models/oauth-token-response.js';
+
+/** Parameters of {@link OauthApi.getAccessToken}. */
+export interface GetAccessTokenParams {
+  /**
+   * Space-delimited, case-sensitive scope tokens, e.g. `"sms groups"`. Empty or omitted: the
+   * token gets every scope the application is allowed (full privileges).
+   */
+  scope?: string | undefined;
+  /** The OAuth grant type. Default `client_credentials` (the only one the server accepts). */
+  grantType?: string | undefined;
+  /** Aborts the request, including any backoff wait. */
+  signal?: AbortSignal | undefined;
+  /** Overrides `Configuration.maxRetries` for this call. */
+  maxRetries?: number | undefined;
+}
+
+/**
+ * `POST /oauth/token`: exchanges the Application ID and Secret for an access token.
+ *
+ * @example
+ * ```ts
+ * const api = new OauthApi(new ApiClient(new Configuration({ username: 'APP_ID', password: 'APP_SECRET' })));
+ * const { access_token, expires_in } = await api.getAccessToken({ scope: 'sms groups' });
+ * ```
+ * @see RFC 6749 §4.4 (client credentials grant)
+ */
+export class OauthApi {
+  /** The client that sends the requests. */
+  readonly apiClient: ApiClient;
+
+  constructor(apiClient: ApiClient) {
+    this.apiClient = apiClient;
+  }
+
+  /**
+   * Gets an access token with the client credentials grant.
+   *
+   * Sends `Authorization: Basic` with the form-urlencoded id and secret (RFC 6749 §2.3.1) and a
+   * form body `grant_type=client_credentials[&scope=...]`. Retries network errors, timeouts,
+   * 429 and 5xx (see `Configuration.maxRetries`).
+   *
+   * @returns the token response with its wire field names.
+   * @throws InvalidScopeException on 400 `invalid_scope`.
+   * @throws UnsupportedGrantTypeException on 400 `unsupported_grant_type`.
+   * @throws InvalidRequestException on other 400s.
+   * @throws InvalidCredentialsException on 401 (wrong id or secret).
+   * @throws AccessDeniedException on 403 (application disabled).
+   * @throws RateLimitExceededException on 429 after retries.
+   * @throws ServerErrorException on 5xx after retries.
+   * @throws ApiConnectionException / ApiTimeoutException when no response arrived.
+   * @throws ApiException for any other status, or a 200 that is not a valid token response.
+   * @see RFC 6749 §4.4.2, §5.1, §5.2
+   */
+  async getAccessToken(params: GetAccessTokenParams = {}): Promise<OauthTokenResponse> {
+    const { configuration } = this.apiClient;
+    const form = [`grant_type=${formUrlEncode(params.grantType ?? 'client_credentials')}`];
+    if (params.scope !== undefined && params.scope !== '') form.push(`scope=${formUrlEncode(params.scope)}`);
+    const headers = new Headers({
+      Authorization: basicAuthorization(configuration.username, configuration.password),
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Accept: 'application/json',
+      'User-Agent': configuration.userAgent,
+    });
+    const response = await this.apiClient.request({
+      method: 'POST',
+      path: '/oauth/token',
+      headers,
+      body: form.join('&'),
+      maxRetries: params.maxRetries,
+      signal: params.signal,
+    });
+    const token = parseOauthTokenResponse(response.status, response.headers, response.body);
+    this.apiClient.rememberToken(token.access_token);
+    return token;
+  }
+}

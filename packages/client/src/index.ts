@@ -1,0 +1,31 @@
+/**
+ * smscx-client: the TypeScript SDK for the SMS.CX OAuth API.
+ * @packageDocumentation
+ */
+
+export type { ApiRequest } from './api-client.js';
+export { ApiClient } from './api-client.js';
+export type { ApplicationScope, ApplicationScopes, GetScopesParams } from './apis/applications-api.js';
+export { ApplicationsApi } from './apis/applications-api.js';
+export type { GetAccessTokenParams } from './apis/oauth-api.js';
+export { OauthApi } from './apis/oauth-api.js';
+export type { ConfigurationParameters, FetchLike, Logger } from './configuration.js';
+export { Configuration, DEFAULT_HOST, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS } from './configuration.js';
+export type { ApiErrorBody, ApiErrorName, ApiExceptionInit, RateLimitInfo } from './core/errors.js';
+export {
+  AccessDeniedException,
+  ApiConnectionException,
+  ApiException,
+  ApiMethodNotAllowedException,
+  ApiTimeoutException,
+  InvalidCredentialsException,
+  InvalidRequestException,
+  InvalidScopeException,
+  RateLimitExceededException,
+  ServerErrorException,
+  UnsupportedGrantTypeException,
+} from './core/errors.js';
+export type { OauthTokenResponse } from './models/oauth-token-response.js';
+export type { TokenManagerOptions } from './token-manager.js';
+export { DEFAULT_REFRESH_SKEW_SECONDS, TokenManager } from './token-manager.js';
+export { VERSION } from './version.js';
