@@ -14,7 +14,7 @@ export interface RecordedRequest {
 }
 
 /** Answers one request. */
-export type Step = (request: RecordedRequest, response: ServerResponse) => void | Promise<void>;
+export type Step = (request: RecordedRequest, response: ServerResponse) => unknown;
 
 export interface ScriptedServer {
   /** Base URL, e.g. http://127.0.0.1:12345 */

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { describe, test } from 'node:test';
+import { ApiClient, Configuration, ServerErrorException, TokenManager } from '../src/index.js';
+import {
+  countingTokenStep,
+  errorStep,
+  type RecordedRequest,
+  type Step,
+  sendJson,
+  startScriptedServer,
+} from './scripted-server.js';
+
+function manager(
+  host: string,
+  options: { now?: () => number; refreshSkewSeconds?: number; scope?: string } = {},
+) {
+  const configuration = new Configuration({ username: 'app', password: 'secret', host, maxRetries: 0 });
+  return new TokenManager({ configuration, ...options });
+}
+
+const tokenRequests = (requests: RecordedRequest[]) =>
+  requests.filter((r) => r.url === '/oauth/token').length;
+
+describe('TokenManager.getToken', () => {
+  test('1000 parallel calls on a cold cache make exactly one HTTP request', async () => {
+    const server = await startScriptedServer(countingTokenStep());
+    try {
+      const tokens = manager(server.url, { scope: 'sms groups' });
+      const results = await Promise.all(Array.from({ length: 1000 }, () => tokens.getToken()));
+      assert.equal(server.requests.length, 1);
+      assert.ok(results.every((t) => t === 'tok-1'));
+      assert.equal(server.requests[0]!.body, 'grant_type=client_credentials&scope=sms+groups');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('returns the cached token until refreshSkewSeconds before expiry, then refreshes', async () => {
+    const server = await startScriptedServer(countingTokenStep({ expires_in: 3600 }));
+    try {
+      let now = 1_000_000;
+      const tokens = manager(server.url, { now: () => now, refreshSkewSeconds: 60 });
+      assert.equal(await tokens.getToken(), 'tok-1');
+      now += 3539_000;
+      assert.equal(await tokens.getToken(), 'tok-1');
+      assert.equal(server.requests.length, 1);
+      now += 2_000; // inside the 60 s window
+      assert.equal(await tokens.getToken(), 'tok-2');
+      assert.equal(server.requests.length, 2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a token shorter-lived than twice the skew is refreshed at half its lifetime', async () => {
+    const server = await startScriptedServer(countingTokenStep({ expires_in: 30 }));
+    try {
+      let now = 0;
+      const tokens = manager(server.url, { now: () => now, refreshSkewSeconds: 60 });
+      await tokens.getToken();
+      now = 14_999;
+      assert.equal(await tokens.getToken(), 'tok-1');
+      now = 15_000;
+      assert.equal(await tokens.getToken(), 'tok-2');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('expires_in 0 means the token never expires', async () => {
+    const server = await startScriptedServer(countingTokenStep({ expires_in: 0 }));
+    try {
+      let now = 0;
+      const tokens = manager(server.url, { now: () => now });
+      assert.equal(await tokens.getToken(), 'tok-1');
+      now = 10 * 365 * 86_400_000;
+      assert.equal(await tokens.getToken(), 'tok-1');
+      assert.equal(server.requests.length, 1);
+      assert.equal((await tokens.getTokenResponse()).expires_in, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a failure is shared by concurrent callers but never cached', async () => {
+    const server = await startScriptedServer([errorStep(500, 'server_error', 1650), countingTokenStep()]);
+    try {
+      const tokens = manager(server.url);
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => tokens.getToken()));
+      assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof ServerErrorException));
+      assert.equal(server.requests.length, 1);
+      assert.equal(await tokens.getToken(), 'tok-1');
+      assert.equal(server.requests.length, 2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('invalidate() drops the token, and a late in-flight result is not cached', async () => {
+    let release: (() => void) | undefined;
+    let n = 0;
+    const step: Step = (_req, res) => {
+      n++;
+      const token = `tok-${n}`;
+      const answer = () =>
+        sendJson(res, 200, { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: '' });
+      if (n === 1) release = answer;
+      else answer();
+    };
+    const server = await startScriptedServer(step);
+    try {
+      const tokens = manager(server.url);
+      const late = tokens.getToken();
+      while (release === undefined) await new Promise((r) => setTimeout(r, 5));
+      tokens.invalidate();
+      assert.equal(await tokens.getToken(), 'tok-2');
+      release();
+      assert.equal(await late, 'tok-1'); // its own caller still gets it...
+      assert.equal(await tokens.getToken(), 'tok-2'); // ...but it did not replace the cache
+      assert.equal(server.requests.length, 2);
+      tokens.invalidate();
+      assert.equal(await tokens.getToken(), 'tok-3');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('requires a configuration or an api client', () => {
+    assert.throws(() => new TokenManager({}), TypeError);
+    assert.throws(
+      () =>
+        new TokenManager({
+          configuration: new Configuration({ username: 'a', password: 'b' }),
+          refreshSkewSeconds: -1,
+        }),
+      TypeError,
+    );
+  });
+
+  test('shares an ApiClient when given one', async () => {
+    const server = await startScriptedServer(countingTokenStep());
+    try {
+      const apiClient = new ApiClient(new Configuration({ username: 'a', password: 'b', host: server.url }));
+      const tokens = new TokenManager({ apiClient });
+      assert.equal(tokens.apiClient, apiClient);
+      assert.equal(await tokens.getToken(), 'tok-1');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('TokenManager.fetch', () => {
+  /** Token endpoint plus a resource that answers 401 for the listed tokens. */
+  function resourceServer(rejected: Set<string>): Step {
+    const tokenStep = countingTokenStep();
+    return (req, res: ServerResponse) => {
+      if (req.url === '/oauth/token') return tokenStep(req, res);
+      const token = req.headers.authorization?.replace(/^Bearer /, '') ?? '';
+      if (rejected.has(token)) return sendJson(res, 401, { error: { type: 'invalid_token', code: 1600 } });
+      return sendJson(res, 200, { ok: true, token, method: req.method, body: req.body });
+    };
+  }
+
+  test('attaches the Bearer token', async () => {
+    const server = await startScriptedServer(resourceServer(new Set()));
+    try {
+      const tokens = manager(server.url);
+      const response = await tokens.fetch(`${server.url}/applications/scopes`, {
+        headers: { 'X-Extra': '1' },
+      });
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { ok: true, token: 'tok-1', method: 'GET', body: '' });
+      const resourceRequest = server.requests.at(-1)!;
+      assert.equal(resourceRequest.headers.authorization, 'Bearer tok-1');
+      assert.equal(resourceRequest.headers['x-extra'], '1');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('on a 401 it invalidates, gets a fresh token and retries once (body replayed)', async () => {
+    const server = await startScriptedServer(resourceServer(new Set(['tok-1'])));
+    try {
+      const tokens = manager(server.url);
+      const response = await tokens.fetch(`${server.url}/thing`, { method: 'POST', body: 'payload' });
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { ok: true, token: 'tok-2', method: 'POST', body: 'payload' });
+      assert.equal(tokenRequests(server.requests), 2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a second 401 is returned to the caller, not looped on', async () => {
+    const server = await startScriptedServer(resourceServer(new Set(['tok-1', 'tok-2', 'tok-3'])));
+    try {
+      const tokens = manager(server.url);
+      const response = await tokens.fetch(new Request(`${server.url}/thing`));
+      assert.equal(response.status, 401);
+      assert.equal(tokenRequests(server.requests), 2);
+      assert.equal(server.requests.length, 4);
+    } finally {
+      await server.close();
+    }
+  });
+});
