@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { VERSION } from '../src/index.js';
+import { CLIENT_DIR, ensureBuilt } from './build-helper.js';
+import {
+  errorStep,
+  type ScriptedServer,
+  type Step,
+  startScriptedServer,
+  tokenStep,
+} from './scripted-server.js';
+
+const BIN = join(CLIENT_DIR, 'bin', 'smscx.js');
+const SECRET = 'cli-s3cret:%ü';
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawns the built CLI asynchronously (the scripted server lives in this process). */
+function smscx(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+const creds = (host?: string) => ({
+  SMSCX_APPLICATION_ID: 'app-id',
+  SMSCX_APPLICATION_SECRET: SECRET,
+  ...(host ? { SMSCX_HOST: host } : {}),
+});
+
+async function against(step: Step, args: string[] = []): Promise<RunResult & { server: ScriptedServer }> {
+  const server = await startScriptedServer(step);
+  try {
+    const result = await smscx(['token', '--host', server.url, ...args], creds());
+    return { ...result, server };
+  } finally {
+    await server.close();
+  }
+}
+
+describe('smscx CLI', () => {
+  let server: ScriptedServer;
+  before(async () => {
+    await ensureBuilt();
+    server = await startScriptedServer(tokenStep());
+  });
+  after(() => server.close());
+
+  test('prints the token response as pretty JSON by default', async () => {
+    const r = await smscx(['token', '--host', server.url, '--scope', 'sms groups'], creds());
+    assert.equal(r.code, 0, r.stderr);
+    const expected = { access_token: 'tok-1', expires_in: 86400, scope: 'sms groups', token_type: 'Bearer' };
+    assert.equal(r.stdout, `${JSON.stringify(expected, null, 2)}\n`);
+    assert.equal(r.stderr, '');
+    assert.equal(server.requests.at(-1)!.body, 'grant_type=client_credentials&scope=sms+groups');
+  });
+
+  test('--json prints compact JSON, --token-only the bare token', async () => {
+    const json = await smscx(['token', '--host', server.url, '--json'], creds());
+    assert.equal(json.code, 0);
+    assert.equal(json.stdout.trim().split('\n').length, 1);
+    assert.equal(JSON.parse(json.stdout).access_token, 'tok-1');
+    const only = await smscx(['token', '--token-only'], creds(server.url));
+    assert.equal(only.code, 0, only.stderr);
+    assert.equal(only.stdout, 'tok-1\n');
+  });
+
+  test('the command the token server prints works as written (env credentials, --host)', async () => {
+    const r = await smscx(['token', '--host', server.url], {
+      SMSCX_APPLICATION_ID: 'abc',
+      SMSCX_APPLICATION_SECRET: 'def',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      server.requests.at(-1)!.headers.authorization,
+      `Basic ${Buffer.from('abc:def').toString('base64')}`,
+    );
+  });
+
+  test('--id with --secret-stdin (trailing newline dropped; secret form-encoded)', async () => {
+    const r = await smscx(
+      ['token', '--host', server.url, '--id', 'other', '--secret-stdin'],
+      {},
+      `${SECRET}\n`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const raw = Buffer.from(server.requests.at(-1)!.headers.authorization!.slice(6), 'base64').toString();
+    assert.equal(raw, `other:${encodeURIComponent(SECRET)}`);
+  });
+
+  test('--help and --version', async () => {
+    const help = await smscx(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: smscx <command>/);
+    assert.match(help.stdout, /Exit codes:/);
+    const version = await smscx(['--version']);
+    assert.equal(version.stdout, `${VERSION}\n`);
+  });
+});
+
+// These cases each use their own server (or none), so they can run side by side.
+describe('smscx CLI failures and exit codes', { concurrency: 3 }, () => {
+  before(ensureBuilt);
+
+  const usageCases: Array<[string, string[], Record<string, string>]> = [
+    ['no command', [], creds()],
+    ['unknown command', ['tokens'], creds()],
+    ['unknown flag', ['token', '--nope'], creds()],
+    ['missing id', ['token'], { SMSCX_APPLICATION_SECRET: 'x' }],
+    ['missing secret', ['token'], { SMSCX_APPLICATION_ID: 'x' }],
+    ['bad host', ['token', '--host', 'ftp://x'], creds()],
+  ];
+  for (const [label, args, env] of usageCases) {
+    test(`usage error (${label}) exits 2 with one line on stderr`, async () => {
+      const r = await smscx(args, env);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^error: usage: .+\n$/);
+    });
+  }
+
+  const failures: Array<[string, Step, number, RegExp]> = [
+    [
+      '401',
+      errorStep(401, 'invalid_client', 1600),
+      3,
+      /^error: invalid_client: message for invalid_client \(request id req-401\)\n$/,
+    ],
+    ['403', errorStep(403, 'access_denied', 1603), 4, /^error: access_denied: /],
+    ['400 invalid_scope', errorStep(400, 'invalid_scope', 1600), 5, /^error: invalid_scope: /],
+    [
+      '400 unsupported_grant_type',
+      errorStep(400, 'unsupported_grant_type', 1600),
+      5,
+      /unsupported_grant_type/,
+    ],
+    ['429', errorStep(429, 'rate_limit', 1629, { 'Retry-After': '3600' }), 6, /^error: rate_limit: /],
+    ['500', errorStep(500, 'server_error', 1650, { 'Retry-After': '0' }), 7, /^error: server_error: /],
+    [
+      'HTML 502',
+      (_req, res) => res.writeHead(502, { 'Retry-After': '0' }).end('<html>'),
+      7,
+      /^error: ServerErrorException: HTTP 502\n$/,
+    ],
+    ['404', errorStep(404, 'not_found', 1604), 1, /^error: not_found: /],
+  ];
+  for (const [label, step, code, pattern] of failures) {
+    test(`${label} exits ${code}`, async () => {
+      const r = await against(step);
+      assert.equal(r.code, code, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, pattern);
+      assert.ok(!r.stderr.includes(SECRET));
+    });
+  }
+
+  test('connection refused exits 8', async () => {
+    const closed = await startScriptedServer(tokenStep());
+    await closed.close();
+    const r = await smscx(['token', '--host', closed.url], creds());
+    assert.equal(r.code, 8);
+    assert.match(r.stderr, /^error: ApiConnectionException: Connection error/);
+  });
+});
