@@ -1,5 +1,4 @@
-import type { Logger } from './configuration.js';
-import { Configuration } from './configuration.js';
+import type { Configuration, Logger } from './configuration.js';
 import { ApiConnectionException, ApiException } from './core/errors.js';
 import { basicAuthorization, formUrlEncode } from './internal/basic-auth.js';
 import { resolveLogger } from './internal/logger.js';
@@ -66,12 +65,13 @@ export class ApiClient {
   readonly #tokens: string[] = [];
 
   /**
-   * @param configuration - credentials and transport settings; defaults to none only for
-   *   type-compatibility with generated SDKs, so it is required in practice.
+   * @param configuration - credentials and transport settings.
    * @param internals - test seams (clock, sleep, jitter); not part of the public API.
+   * @throws TypeError when `configuration` is not a {@link Configuration}.
    */
   constructor(configuration: Configuration, internals: ApiClientInternals = {}) {
-    if (!(configuration instanceof Configuration)) {
+    // Duck-typed, not instanceof: the ESM and CJS builds of this package have distinct classes.
+    if (typeof configuration?.host !== 'string' || typeof configuration.fetch !== 'function') {
       throw new TypeError('ApiClient: a Configuration instance is required');
     }
     this.configuration = configuration;
