@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { ServerConfig } from './config.js';
-import { createApplication } from './domain/applications.js';
+import { type CreatedApplication, createApplication } from './domain/applications.js';
 import { loadOrCreatePepper } from './domain/secrets.js';
 import { ensureSigningKey } from './keys/key-ring.js';
 import { createLogger } from './logger.js';
@@ -38,7 +38,7 @@ export async function startServer(
   try {
     const pepper = loadOrCreatePepper(config.pepperFile);
     await ensureSigningKey(storage, pepper);
-    await createDefaultApplication(storage, pepper, config, out);
+    const created = await createDefaultApplication(storage, pepper, config);
     const app = await buildApp({
       storage,
       pepper,
@@ -55,7 +55,6 @@ export async function startServer(
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
-    out.write(`listening on ${url}\n`);
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
@@ -79,6 +78,9 @@ export async function startServer(
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
     }
+    // Only now announce readiness: whoever waits for this line may signal us right away.
+    if (created !== undefined) out.write(banner(created, url));
+    out.write(`listening on ${url}\n`);
     return { app, url, close };
   } catch (error) {
     await storage.close();
@@ -90,25 +92,24 @@ async function createDefaultApplication(
   storage: Storage,
   pepper: Buffer,
   config: ServerConfig,
-  out: NodeJS.WritableStream,
-): Promise<void> {
-  if ((await storage.countApplications()) > 0) return;
-  const { application, secret } = await createApplication(storage, pepper, {
+): Promise<CreatedApplication | undefined> {
+  if ((await storage.countApplications()) > 0) return undefined;
+  return createApplication(storage, pepper, {
     name: 'default',
     scopes: config.scopes,
     tokenExpiration: '1d',
   });
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  // Printed once, straight to stdout and never through the logger: this is the only time the
-  // secret exists in clear.
-  out.write(
-    [
-      'Created the application "default" with every scope (this secret is shown only once):',
-      `  Application ID:     ${application.id}`,
-      `  Application Secret: ${secret}`,
-      'Get a token with:',
-      `SMSCX_APPLICATION_ID=${application.id} SMSCX_APPLICATION_SECRET=${secret} npx smscx token --host http://${host}:${config.port}`,
-      '',
-    ].join('\n'),
-  );
+}
+
+// Printed once, straight to stdout and never through the logger: this is the only time the
+// default application's secret exists in clear.
+function banner({ application, secret }: CreatedApplication, url: string): string {
+  return [
+    'Created the application "default" with every scope (this secret is shown only once):',
+    `  Application ID:     ${application.id}`,
+    `  Application Secret: ${secret}`,
+    'Get a token with:',
+    `SMSCX_APPLICATION_ID=${application.id} SMSCX_APPLICATION_SECRET=${secret} npx smscx token --host ${url}`,
+    '',
+  ].join('\n');
 }

@@ -92,7 +92,12 @@ export async function startServer(
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     err += chunk;
   });
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const exited = new Promise<number | null>((resolveExit) =>
+    child.once('exit', (code, signal) => {
+      if (signal !== null) err += `\n[killed by ${signal}]`;
+      resolveExit(code);
+    }),
+  );
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}${err}`)), 15_000);
     const check = (): void => {
