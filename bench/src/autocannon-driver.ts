@@ -16,6 +16,8 @@ export interface DriverConfig {
   runs: number;
   /** Seconds of warm-up before the first measured run (0 = none). */
   warmup: number;
+  /** The server's pid, to sample its CPU time around each run (Linux /proc); optional. */
+  serverPid?: number;
   /** Credentials to use; with more than one, each request takes the next one (round robin over a shuffle). */
   credentials: Credential[];
 }
@@ -34,6 +36,22 @@ export interface RunResult {
   timeouts: number;
   statusCodes: Record<string, number>;
   durationS: number;
+  /** CPU used during the run, in % of one core: the server process and this load generator. */
+  serverCpuPercent: number | null;
+  loadCpuPercent: number;
+}
+
+/** utime + stime of a process in seconds, from /proc/<pid>/stat (clock ticks of 1/100 s); null if unreadable. */
+function procCpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 function options(config: DriverConfig, duration: number): autocannon.Options {
@@ -70,7 +88,10 @@ function options(config: DriverConfig, duration: number): autocannon.Options {
   };
 }
 
-function summarize(result: autocannon.Result): RunResult {
+function summarize(
+  result: autocannon.Result,
+  cpu: { serverCpuPercent: number | null; loadCpuPercent: number },
+): RunResult {
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))
     statusCodes[code] = stat.count ?? 0;
@@ -87,6 +108,7 @@ function summarize(result: autocannon.Result): RunResult {
     timeouts: result.timeouts,
     statusCodes,
     durationS: result.duration,
+    ...cpu,
   };
 }
 
@@ -95,9 +117,20 @@ export async function drive(config: DriverConfig): Promise<RunResult[]> {
   if (config.warmup > 0) await autocannon(options(config, config.warmup));
   const runs: RunResult[] = [];
   for (let i = 0; i < config.runs; i++) {
-    const result = summarize(await autocannon(options(config, config.duration)));
+    const wall0 = performance.now();
+    const load0 = process.cpuUsage();
+    const server0 = procCpuSeconds(config.serverPid);
+    const raw = await autocannon(options(config, config.duration));
+    const wallS = (performance.now() - wall0) / 1000;
+    const load = process.cpuUsage(load0);
+    const server1 = procCpuSeconds(config.serverPid);
+    const result = summarize(raw, {
+      serverCpuPercent: server0 === null || server1 === null ? null : ((server1 - server0) / wallS) * 100,
+      loadCpuPercent: ((load.user + load.system) / 1e6 / wallS) * 100,
+    });
     process.stderr.write(
-      `  run ${i + 1}/${config.runs}: ${Math.round(result.requestsPerSec)} req/s, p99 ${result.latencyP99} ms, non-2xx ${result.non2xx}\n`,
+      `  run ${i + 1}/${config.runs}: ${Math.round(result.requestsPerSec)} req/s, p99 ${result.latencyP99} ms, non-2xx ${result.non2xx}, ` +
+        `CPU server ${Math.round(result.serverCpuPercent ?? Number.NaN)}% / load generator ${Math.round(result.loadCpuPercent)}%\n`,
     );
     runs.push(result);
   }

@@ -33,6 +33,9 @@ export interface LoadRow {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** Median CPU use during the runs, % of one core (null when /proc is unavailable). */
+  serverCpuPercent: number | null;
+  loadCpuPercent: number;
   runs: RunResult[];
 }
 
@@ -90,6 +93,10 @@ export function toRow(target: string, connections: number, apps: number, runs: R
     non2xx: sum(runs.map((r) => r.non2xx)),
     errors: sum(runs.map((r) => r.errors)),
     timeouts: sum(runs.map((r) => r.timeouts)),
+    serverCpuPercent: runs.every((r) => r.serverCpuPercent !== null)
+      ? median(runs.map((r) => r.serverCpuPercent!))
+      : null,
+    loadCpuPercent: median(runs.map((r) => r.loadCpuPercent)),
     runs,
   };
 }

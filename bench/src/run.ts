@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLoad } from './load.js';
+import { type RunResult, runLoad } from './load.js';
 import { describeMachine, readRss } from './machine.js';
 import type { MicroSection } from './micro/harness.js';
 import { benchSdk } from './micro/sdk.js';
@@ -155,60 +155,74 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   return { config, outDir, pin };
 }
 
-/** Runs one target: start, prove it issues real tokens, load it at each concurrency, read its RSS, stop. */
-async function benchTarget(
-  name: TargetName,
-  connections: number[],
-  config: BenchConfig,
-  start: StartOptions,
-  loadCpu: number | undefined,
-): Promise<TargetResult> {
+interface Live {
+  result: TargetResult;
+  server: RunningTarget;
+}
+
+/** Starts one target and proves it issues real tokens; a failure is recorded loudly, not thrown. */
+async function startTarget(name: TargetName, start: StartOptions): Promise<Live | TargetResult> {
   log(`\n== ${name}`);
-  let target: RunningTarget | undefined;
+  let server: RunningTarget | undefined;
   try {
-    target = await STARTERS[name](start);
-    log(`   pid ${target.pid}, ${target.url}, ready after ${Math.round(target.startupMs)} ms`);
-    const tokenCheck = await checkToken(target.url, target.credentials[0]!);
+    server = await STARTERS[name](start);
+    log(`   pid ${server.pid}, ${server.url}, ready after ${Math.round(server.startupMs)} ms`);
+    const tokenCheck = await checkToken(server.url, server.credentials[0]!);
     log(`   token check: 200, ${tokenCheck.jwtAlg} ${tokenCheck.jwtTyp ?? ''} JWT`);
-    const result: TargetResult = {
-      target: name,
-      status: 'ok',
-      tokenCheck,
-      startupMs: target.startupMs,
-      rows: [],
+    return {
+      server,
+      result: { target: name, status: 'ok', tokenCheck, startupMs: server.startupMs, rows: [] },
     };
-    for (const c of connections) {
-      log(`   c=${c}: warm-up ${config.warmup} s, ${config.runs} × ${config.duration} s`);
-      const runs = await runLoad({
-        url: target.url,
-        connections: c,
-        duration: config.duration,
-        runs: config.runs,
-        warmup: config.warmup,
-        credentials: target.credentials,
-        cpu: loadCpu,
-        taskset: start.taskset,
-      });
-      const row = toRow(name, c, 1, runs);
-      if (row.non2xx > 0 || row.errors > 0) {
-        loud(
-          `${name} c=${c}: ${row.non2xx} non-2xx answers and ${row.errors} errors — these req/s are not all tokens`,
-        );
-      }
-      result.rows.push(row);
-    }
-    const rss = readRss(target.pid);
-    if (rss) {
-      result.rssMiB = rss.rssMiB;
-      result.peakRssMiB = rss.peakMiB;
-    }
-    return result;
   } catch (err) {
+    await server?.stop();
     const error = (err as Error).message;
     loud(`${name}: ABORTED, not benchmarked: ${error}`);
     return { target: name, status: 'failed', error, rows: [] };
-  } finally {
-    await target?.stop();
+  }
+}
+
+/**
+ * Measures every live target at `connections` in interleaved rounds: round r runs each target once,
+ * so a burst of foreign load on the machine hits every target alike instead of one target's runs.
+ * The warm-up happens before each target's first run.
+ */
+async function measureRounds(lives: Live[], connections: number, config: BenchConfig, start: StartOptions) {
+  const runs = new Map<Live, RunResult[]>(lives.map((l) => [l, []]));
+  for (let round = 0; round < config.runs; round++) {
+    for (const live of lives) {
+      log(
+        `   ${live.result.target} c=${connections}: run ${round + 1}/${config.runs}` +
+          `${round === 0 && config.warmup > 0 ? ` after ${config.warmup} s warm-up` : ''}`,
+      );
+      try {
+        const [run] = await runLoad({
+          url: live.server.url,
+          connections,
+          duration: config.duration,
+          runs: 1,
+          warmup: round === 0 ? config.warmup : 0,
+          credentials: live.server.credentials,
+          serverPid: live.server.pid,
+          cpu: config.loadCpu,
+          taskset: start.taskset,
+        });
+        runs.get(live)!.push(run!);
+      } catch (err) {
+        loud(`${live.result.target} c=${connections}: load run failed: ${(err as Error).message}`);
+      }
+    }
+  }
+  for (const live of lives) {
+    const measured = runs.get(live)!;
+    if (measured.length === 0) continue;
+    const row = toRow(live.result.target, connections, 1, measured);
+    if (row.non2xx > 0 || row.errors > 0) {
+      loud(
+        `${row.target} c=${connections}: ${row.non2xx} non-2xx answers and ${row.errors} errors — ` +
+          'these req/s are not all tokens',
+      );
+    }
+    live.result.rows.push(row);
   }
 }
 
@@ -262,6 +276,7 @@ async function benchScale(
       runs: config.runs,
       warmup: config.warmup,
       credentials,
+      serverPid: target!.pid,
       cpu: loadCpu,
       taskset: start.taskset,
     });
@@ -305,26 +320,37 @@ export async function runBench({ config, outDir, pin }: CliOptions): Promise<Ben
   const start: StartOptions = { cpu: config.serverCpu, taskset: pinning ? machine.taskset : null, tmpDir };
   const results: BenchResults = { machine, config, targets: [], scale: [], micro: {}, checks: [], notes };
   try {
-    for (const name of config.targets) {
-      results.targets.push(
-        await benchTarget(name as TargetName, [config.connections], config, start, config.loadCpu),
-      );
-    }
-    // More concurrencies for ours and the best peer (highest req/s at the main concurrency).
-    const extra = config.extraConnections.filter((c) => c !== config.connections);
-    if (extra.length > 0) {
-      const okPeers = results.targets.filter(
-        (t) => t.status === 'ok' && PEERS.includes(t.target as TargetName),
-      );
-      const bestPeer = okPeers.sort(
-        (a, b) => (b.rows[0]?.requestsPerSec ?? 0) - (a.rows[0]?.requestsPerSec ?? 0),
-      )[0];
-      for (const t of results.targets) {
-        if (t.status !== 'ok' || (t.target !== 'ours' && t !== bestPeer)) continue;
-        const more = await benchTarget(t.target as TargetName, extra, config, start, config.loadCpu);
-        if (more.status === 'ok') t.rows.push(...more.rows);
-        else notes.push(`${t.target}: extra concurrencies failed: ${more.error?.split('\n')[0]}`);
+    const lives: Live[] = [];
+    try {
+      for (const name of config.targets) {
+        const started = await startTarget(name as TargetName, start);
+        if ('server' in started) lives.push(started);
+        results.targets.push('server' in started ? started.result : started);
       }
+      if (lives.length > 0) {
+        log(`\n== load: c=${config.connections}, ${config.runs} interleaved rounds`);
+        await measureRounds(lives, config.connections, config, start);
+      }
+      for (const live of lives) {
+        const rss = readRss(live.server.pid);
+        if (rss) {
+          live.result.rssMiB = rss.rssMiB;
+          live.result.peakRssMiB = rss.peakMiB;
+        }
+      }
+      // More concurrencies for ours and the best peer (highest req/s at the main concurrency).
+      const rps = (l: Live) => l.result.rows[0]?.requestsPerSec ?? 0;
+      const bestPeer = lives
+        .filter((l) => PEERS.includes(l.result.target as TargetName))
+        .sort((x, y) => rps(y) - rps(x))[0];
+      const more = lives.filter((l) => l.result.target === 'ours' || l === bestPeer);
+      for (const c of config.extraConnections.filter((x) => x !== config.connections)) {
+        if (more.length === 0) break;
+        log(`\n== load: c=${c} for ${more.map((l) => l.result.target).join(', ')}`);
+        await measureRounds(more, c, config, start);
+      }
+    } finally {
+      for (const live of lives) await live.server.stop();
     }
     for (const apps of config.scale)
       results.scale.push(await benchScale(apps, config, start, config.loadCpu));

@@ -37,15 +37,17 @@ export function parseCreatedApp(stdout: string): Credential {
 
 /** Creates one application with the shipped CLI. */
 export async function createAppWithCli(dbPath: string, name = 'bench'): Promise<Credential> {
-  const { stdout } = await run(
-    process.execPath,
-    [SERVER_BIN, 'apps', 'create', '--db', dbPath, '--name', name, '--json'],
-    {
-      cwd: REPO_DIR,
-      maxBuffer: 1 << 20,
-    },
-  );
-  return parseCreatedApp(stdout);
+  try {
+    const { stdout } = await run(
+      process.execPath,
+      [SERVER_BIN, 'apps', 'create', '--db', dbPath, '--name', name, '--json'],
+      { cwd: REPO_DIR, maxBuffer: 1 << 20 },
+    );
+    return parseCreatedApp(stdout);
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim().split('\n').slice(0, 3).join(' | ');
+    throw new Error(`apps create failed: ${stderr || (err as Error).message}`, { cause: err });
+  }
 }
 
 /** The CLI seeder: sequential (SQLite has one writer), bounded by CLI_SEED_LIMIT. */

@@ -5,15 +5,22 @@ import { fmt } from '../stats.js';
 
 const mark = (pass: boolean | null) => (pass === null ? '— not measured' : pass ? '✅ pass' : '❌ fail');
 
+/** Server and load generator CPU; a load generator near a full core means the row may be generator-bound. */
+function cpu(row: LoadRow): string {
+  const load = `${fmt(row.loadCpuPercent)}${row.loadCpuPercent >= 90 ? ' ⚠' : ''}`;
+  return `${row.serverCpuPercent === null ? 'n/a' : fmt(row.serverCpuPercent)} / ${load}`;
+}
+
 function loadTable(rows: { row: LoadRow; rss?: number | undefined }[]): string[] {
   const lines = [
-    '| target | conns | apps | req/s (median) | p50 ms | p99 ms | non-2xx | errors | server RSS MiB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | conns | apps | req/s (median) | p50 ms | p99 ms | non-2xx | errors | CPU % server / loadgen | server RSS MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const { row, rss } of rows) {
     lines.push(
       `| ${row.target} | ${row.connections} | ${fmt(row.apps)} | ${fmt(row.requestsPerSec)} | ${fmt(row.latencyP50, 1)} | ` +
-        `${fmt(row.latencyP99, 1)} | ${row.non2xx} | ${row.errors + row.timeouts} | ${rss === undefined ? '' : fmt(rss, 1)} |`,
+        `${fmt(row.latencyP99, 1)} | ${row.non2xx} | ${row.errors + row.timeouts} | ${cpu(row)} | ` +
+        `${rss === undefined ? '' : fmt(rss, 1)} |`,
     );
   }
   return lines;
@@ -56,6 +63,12 @@ export function renderMarkdown(results: BenchResults): string {
     t.rows.map((row) => ({ row, rss: row.connections === c.connections ? t.rssMiB : undefined })),
   );
   out.push(...loadTable(rows), '');
+  out.push(
+    'CPU % is of one core, sampled from /proc around each run (median). ⚠ marks a load generator at ≥ 90% of ' +
+      'its core: that row may measure autocannon rather than the server. A server well under 100% with an ' +
+      'unsaturated load generator means the machine (other processes) or the kernel took the time.',
+    '',
+  );
   const failed = results.targets.filter((t) => t.status === 'failed');
   for (const t of failed) out.push(`**${t.target}: not benchmarked** — ${t.error?.split('\n')[0]}`, '');
   for (const t of results.targets.filter((x) => x.tokenCheck)) {
@@ -77,7 +90,7 @@ export function renderMarkdown(results: BenchResults): string {
     for (const s of results.scale) {
       out.push(
         `| ${fmt(s.apps)} | ${fmt(s.seedMs)} | ${fmt(s.startupMs)} | ${fmt(s.row?.requestsPerSec)} | ${fmt(s.row?.latencyP50, 1)} | ` +
-          `${fmt(s.row?.latencyP99, 1)} | ${s.row?.non2xx ?? ''} | ${fmt(s.rssMiB, 1)} | ${s.status}${s.error ? `: ${s.error.split('\n')[0]}` : ''} |`,
+          `${fmt(s.row?.latencyP99, 1)} | ${s.row?.non2xx ?? ''} | ${s.row ? cpu(s.row) : ''} | ${fmt(s.rssMiB, 1)} | ${s.status}${s.error ? `: ${s.error.split('\n')[0]}` : ''} |`,
       );
     }
     out.push('');

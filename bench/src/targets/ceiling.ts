@@ -38,6 +38,7 @@ async function serve(): Promise<void> {
   const key = generateSigningKey();
   const credential = randomCredential();
   const secret = Buffer.from(credential.secret);
+  const tail = `"token_type":"Bearer","expires_in":${TOKEN_TTL_S},"scope":"${SCOPES}"}`;
   const app = Fastify({ logger: false });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, new URLSearchParams(body as string));
@@ -63,12 +64,9 @@ async function serve(): Promise<void> {
         .code(400)
         .send({ error: { type: 'unsupported_grant_type', code: 1600, message: 'Unsupported grant type' } });
     }
-    return {
-      access_token: signAccessToken(key, client.id, SCOPES),
-      token_type: 'Bearer',
-      expires_in: TOKEN_TTL_S,
-      scope: SCOPES,
-    };
+    return reply
+      .type('application/json; charset=utf-8')
+      .send(`{"access_token":"${signAccessToken(key, client.id, SCOPES)}",${tail}`);
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

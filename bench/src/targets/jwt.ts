@@ -12,11 +12,15 @@ export interface SigningKey {
   kid: string;
   privateKey: KeyObject;
   publicKey: KeyObject;
+  /** The encoded JOSE header and its dot, computed once. */
+  headerSegment: string;
 }
 
 export function generateSigningKey(): SigningKey {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return { kid: randomUUID(), privateKey, publicKey };
+  const kid = randomUUID();
+  const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: 'at+jwt', kid })).toString('base64url');
+  return { kid, privateKey, publicKey, headerSegment: `${header}.` };
 }
 
 /** Signs an RFC 9068 style access token (`typ: at+jwt`, EdDSA). */
@@ -26,9 +30,6 @@ export function signAccessToken(
   scope: string,
   nowS = Math.floor(Date.now() / 1000),
 ): string {
-  const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: 'at+jwt', kid: key.kid })).toString(
-    'base64url',
-  );
   const payload = Buffer.from(
     JSON.stringify({
       iss: ISSUER,
@@ -41,7 +42,7 @@ export function signAccessToken(
       jti: randomUUID(),
     }),
   ).toString('base64url');
-  const input = `${header}.${payload}`;
+  const input = key.headerSegment + payload;
   return `${input}.${sign(null, Buffer.from(input), key.privateKey).toString('base64url')}`;
 }
 
