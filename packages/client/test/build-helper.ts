@@ -27,7 +27,10 @@ function newestMtime(dir: string): number {
 function upToDate(): boolean {
   if (!MARKERS.every((m) => existsSync(m))) return false;
   const built = Math.min(...MARKERS.map((m) => statSync(m).mtimeMs));
-  return built >= newestMtime(join(CLIENT_DIR, 'src'));
+  const configs = ['package.json', 'tsconfig.build.json', 'tsconfig.cli.json', 'tsconfig.cjs.json'].map(
+    (f) => statSync(join(CLIENT_DIR, f)).mtimeMs,
+  );
+  return built >= Math.max(newestMtime(join(CLIENT_DIR, 'src')), ...configs);
 }
 
 export async function ensureBuilt(): Promise<void> {
@@ -38,6 +41,9 @@ export async function ensureBuilt(): Promise<void> {
       mkdirSync(lock);
       break;
     } catch {
+      // A lock left behind by a killed test run must not block forever.
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
       await new Promise((r) => setTimeout(r, 200));
     }
   }
