@@ -69,6 +69,22 @@ export function renderMarkdown(results: BenchResults): string {
       'unsaturated load generator means the machine (other processes) or the kernel took the time.',
     '',
   );
+  const at = (name: string) =>
+    results.targets.find((t) => t.target === name)?.rows.find((r) => r.connections === c.connections);
+  const ours = at('ours');
+  const ratios: string[] = [];
+  for (const other of ['ceiling', 'oidc-provider', 'oauth2-server']) {
+    const o = at(other);
+    if (ours && o && o.requestsPerSec > 0) {
+      const r = ours.requestsPerSec / o.requestsPerSec;
+      ratios.push(`ours / ${other} ${r < 1.5 ? `${fmt(r * 100, 1)}%` : `${fmt(r, 2)}×`}`);
+    }
+  }
+  const ceiling = at('ceiling');
+  if (ours && ceiling && ceiling.latencyP99 > 0) {
+    ratios.push(`ours p99 / ceiling p99 ${fmt(ours.latencyP99 / ceiling.latencyP99, 2)}×`);
+  }
+  if (ratios.length > 0) out.push(`**Ratios at c=${c.connections}:** ${ratios.join(' · ')}`, '');
   const failed = results.targets.filter((t) => t.status === 'failed');
   for (const t of failed) out.push(`**${t.target}: not benchmarked** — ${t.error?.split('\n')[0]}`, '');
   for (const t of results.targets.filter((x) => x.tokenCheck)) {
