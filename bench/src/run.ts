@@ -214,7 +214,11 @@ async function measureRounds(lives: Live[], connections: number, config: BenchCo
   }
   for (const live of lives) {
     const measured = runs.get(live)!;
-    if (measured.length === 0) continue;
+    if (measured.length === 0) {
+      live.result.status = 'failed';
+      live.result.error = `every load run at c=${connections} failed`;
+      continue;
+    }
     const row = toRow(live.result.target, connections, 1, measured);
     if (row.non2xx > 0 || row.errors > 0) {
       loud(
