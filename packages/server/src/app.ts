@@ -5,7 +5,7 @@ import { DEFAULT_SCOPES, ScopeCatalogue } from './domain/scopes.js';
 import { ClientCredentialsGrant } from './grants/client-credentials.js';
 import { ensureSigningKey, KeyRing } from './keys/key-ring.js';
 import { createLogger } from './logger.js';
-import { registerErrorHandler } from './plugins/error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler, registerErrorHandler } from './plugins/error-handler.js';
 import { BODY_LIMIT_BYTES, registerRawBody } from './plugins/form-body.js';
 import { TokenRateLimits } from './plugins/rate-limit.js';
 import { registerRequestContext, requestIdFor } from './plugins/request-context.js';
@@ -80,6 +80,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     genReqId: requestIdFor,
     // During shutdown, requests already on open connections are still answered normally.
     return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   const limits = new TokenRateLimits(
     options.rateLimit ?? { points: 600, durationSeconds: 60 },

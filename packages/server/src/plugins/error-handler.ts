@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, Errors } from '../domain/errors.js';
 
 /** Sends an {@link ApiError} as the SMS.CX envelope. */
@@ -30,4 +32,45 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     return sendApiError(reply, apiError);
   });
+}
+
+/**
+ * Fastify `frameworkErrors`: errors raised before routing (a URL that cannot be decoded, e.g.
+ * `/%ff`) bypass hooks and the error handler, so the request headers are set here.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  request.log.debug({ code: error.code }, 'framework error');
+  reply.header('x-request-id', request.id);
+  reply.header('x-response-time', `${reply.elapsedTime.toFixed(2)}ms`);
+  sendApiError(reply, toApiError(error));
+}
+
+/**
+ * Fastify `clientErrorHandler`: the HTTP parser rejected the bytes on a connection (bad
+ * request line, header overflow, a body sent without a length). No request object exists,
+ * so a complete raw response with the envelope is written and the connection closed.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  // A response already started on this connection cannot be followed by another one:
+  // just close (as Node's own default handler does).
+  const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || pending?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const { body } = Errors.badRequest;
+  socket.write(
+    'HTTP/1.1 400 Bad Request\r\n' +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${randomUUID()}\r\n` +
+      'X-Response-Time: 0.00ms\r\n' +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+  socket.destroySoon();
 }

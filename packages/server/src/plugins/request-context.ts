@@ -29,11 +29,12 @@ export function registerRequestContext(app: FastifyInstance): void {
   const level = app.log.level;
   if (level === 'debug' || level === 'trace') {
     app.addHook('onResponse', (request, reply, done) => {
-      // Method, path and status only: never headers (Authorization) or bodies.
+      // Method, matched route and status only: never headers (Authorization), bodies or the
+      // raw URL (a client may paste a secret into a path or query string).
       request.log.debug(
         {
           method: request.method,
-          path: request.url.split('?', 1)[0],
+          route: request.routeOptions.url ?? '(no route)',
           statusCode: reply.statusCode,
           ms: reply.elapsedTime,
         },
