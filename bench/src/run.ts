@@ -46,7 +46,7 @@ import {
 } from './targets/common.js';
 import { startOauth2Server } from './targets/oauth2-server.js';
 import { startOidcProvider } from './targets/oidc-provider.js';
-import { oursUnavailable, startOurs, startOursOn } from './targets/ours.js';
+import { startOurs, startOursOn, waitForBuild } from './targets/ours.js';
 
 const STARTERS: Record<TargetName, (opts: StartOptions) => Promise<RunningTarget>> = {
   ceiling: startCeiling,
@@ -238,8 +238,10 @@ async function benchScale(
   loadCpu: number | undefined,
 ): Promise<ScaleResult> {
   log(`\n== scale: ours with ${apps} applications`);
-  const missing = oursUnavailable();
-  if (missing) {
+  try {
+    await waitForBuild();
+  } catch (err) {
+    const missing = (err as Error).message;
     loud(`scale ${apps}: skipped: ${missing}`);
     return { apps, status: 'skipped', error: missing };
   }

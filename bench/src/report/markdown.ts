@@ -100,9 +100,9 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('## Scale: ours with many registered applications', '');
     out.push('Requests rotate over the credentials of every application (round robin over a shuffle).', '');
     out.push(
-      '| apps | seeding ms | startup ms (median) | req/s | p50 ms | p99 ms | non-2xx | RSS MiB | status |',
+      '| apps | seeding ms | startup ms (median) | req/s | p50 ms | p99 ms | non-2xx | CPU % server / loadgen | RSS MiB | status |',
     );
-    out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const s of results.scale) {
       out.push(
         `| ${fmt(s.apps)} | ${fmt(s.seedMs)} | ${fmt(s.startupMs)} | ${fmt(s.row?.requestsPerSec)} | ${fmt(s.row?.latencyP50, 1)} | ` +

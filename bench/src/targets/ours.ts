@@ -23,8 +23,39 @@ export function oursUnavailable(): string | null {
   return null;
 }
 
+/**
+ * Waits (bounded) for the server build to be present. While the packages are being developed, another
+ * process may be rebuilding dist/ (clean, then tsc) at the moment we spawn; a rebuild takes seconds.
+ */
+export async function waitForBuild(timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let missing = oursUnavailable();
+  while (missing && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    missing = oursUnavailable();
+  }
+  if (missing) throw new Error(missing);
+  // A fresh dist/ may still be being written: give tsc a moment to finish.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
 /** Starts the shipped server on an existing database whose applications are `credentials`. */
 export async function startOursOn(
+  dbPath: string,
+  credentials: Credential[],
+  opts: StartOptions,
+): Promise<RunningTarget> {
+  try {
+    return await spawnOurs(dbPath, credentials, opts);
+  } catch (err) {
+    // Only a build that vanished under us is retried (once); any other failure is real.
+    if (!/ERR_MODULE_NOT_FOUND|Cannot find module/.test((err as Error).message)) throw err;
+    await waitForBuild();
+    return spawnOurs(dbPath, credentials, opts);
+  }
+}
+
+async function spawnOurs(
   dbPath: string,
   credentials: Credential[],
   opts: StartOptions,
@@ -69,8 +100,7 @@ export async function startOursOn(
 
 /** Creates a fresh database with one application (via the CLI) and starts the server on it. */
 export async function startOurs(opts: StartOptions): Promise<RunningTarget> {
-  const missing = oursUnavailable();
-  if (missing) throw new Error(missing);
+  await waitForBuild();
   const dbPath = join(opts.tmpDir, 'bench.db');
   const credentials = await seedApplications(dbPath, 1);
   return startOursOn(dbPath, credentials, opts);
