@@ -1,0 +1,106 @@
+// Pure building blocks: scope resolution, Basic parsing, form parsing, secrets, key retention.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { AllowedScopes, ScopeCatalogue } from '../src/domain/scopes.js';
+import { hashSecret, newApplicationSecret, verifySecret } from '../src/domain/secrets.js';
+import { generateSigningKeyRecord, loadSigningKey } from '../src/keys/key-material.js';
+import { isKeyPublished, RETIRED_KEY_RETENTION_MS } from '../src/keys/retention.js';
+import { parseBasicCredentials } from '../src/plugins/client-auth.js';
+import { isFormContentType, parseForm } from '../src/plugins/form-body.js';
+
+describe('scopes', () => {
+  const catalogue = new ScopeCatalogue();
+  const all = new AllowedScopes(catalogue, catalogue.scopes);
+  const some = new AllowedScopes(catalogue, ['groups', 'sms']);
+
+  it('grants in canonical order with duplicates collapsed', () => {
+    assert.equal(all.grant('templates sms templates'), 'sms templates');
+    assert.equal(some.grant(undefined), 'sms groups');
+    assert.equal(some.grant('  '), 'sms groups');
+  });
+
+  it('refuses unknown, disallowed, malformed and huge scopes', () => {
+    for (const bad of ['viber', 'SMS', 'sms\tgroups', 'sm"s', 'é', 'a'.repeat(10_000)]) {
+      assert.equal(some.grant(bad), undefined, bad);
+    }
+  });
+
+  it('rejects a malformed catalogue', () => {
+    assert.throws(() => new ScopeCatalogue(['a b']));
+    assert.throws(() => new ScopeCatalogue(['a', 'a']));
+    assert.throws(() => new ScopeCatalogue([]));
+  });
+});
+
+describe('Basic credentials (RFC 6749 §2.3.1)', () => {
+  const encode = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
+  it('splits at the first colon and form-decodes both halves', () => {
+    assert.deepEqual(parseBasicCredentials(encode('id:se:cret')), { id: 'id', secret: 'se:cret' });
+    assert.deepEqual(parseBasicCredentials(encode('a%3Ab:c+d%25')), { id: 'a:b', secret: 'c d%' });
+  });
+  it('returns undefined for malformed values', () => {
+    for (const header of [
+      undefined,
+      '',
+      'Basic',
+      'Bearer x',
+      'Basic ***',
+      'Basic YQ',
+      encode('nocolon'),
+      encode(':x'),
+      encode('%zz:x'),
+      encode('x:%E0%A4%A'),
+    ]) {
+      assert.equal(parseBasicCredentials(header), undefined, String(header));
+    }
+  });
+});
+
+describe('form bodies', () => {
+  it('parses, decodes and rejects repeats', () => {
+    const parsed = parseForm('grant_type=client_credentials&scope=sms+groups&empty=&&flag');
+    assert.ok(parsed instanceof Map);
+    assert.equal(parsed.get('scope'), 'sms groups');
+    assert.equal(parsed.get('empty'), '');
+    assert.equal(parsed.get('flag'), '');
+    assert.ok(!(parseForm('a=1&a=2') instanceof Map));
+    assert.ok(!(parseForm('a=%zz') instanceof Map));
+  });
+  it('recognises the form content type only', () => {
+    assert.ok(isFormContentType('application/x-www-form-urlencoded;charset=UTF-8'));
+    assert.ok(!isFormContentType('application/x-www-form-urlencoded-not'));
+    assert.ok(!isFormContentType(undefined));
+  });
+});
+
+describe('secrets', () => {
+  it('verifies only the right secret under the right pepper', () => {
+    const pepper = randomBytes(32);
+    const secret = newApplicationSecret();
+    assert.ok(Buffer.from(secret, 'base64url').length === 32);
+    const hash = hashSecret(pepper, secret);
+    assert.equal(verifySecret(pepper, secret, hash), true);
+    assert.equal(verifySecret(pepper, `${secret}x`, hash), false);
+    assert.equal(verifySecret(randomBytes(32), secret, hash), false);
+    assert.equal(verifySecret(pepper, secret, undefined), false);
+  });
+});
+
+describe('signing keys', () => {
+  it('encrypts the private key under the pepper', async () => {
+    const pepper = randomBytes(32);
+    const record = await generateSigningKeyRecord(pepper);
+    assert.equal(loadSigningKey(pepper, record).kid, record.kid);
+    assert.throws(() => loadSigningKey(randomBytes(32), record), /wrong pepper/);
+    assert.ok(!record.privateKeyEncrypted.includes('PRIVATE'));
+  });
+
+  it('publishes retired keys for 8 days, or forever when tokens never expire', () => {
+    const now = 10 * RETIRED_KEY_RETENTION_MS;
+    assert.ok(isKeyPublished(null, now, false));
+    assert.ok(isKeyPublished(now - RETIRED_KEY_RETENTION_MS + 1, now, false));
+    assert.ok(!isKeyPublished(now - RETIRED_KEY_RETENTION_MS, now, false));
+    assert.ok(isKeyPublished(0, now, true));
+  });
+});
