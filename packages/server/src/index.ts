@@ -18,6 +18,8 @@ export {
   type ApplicationView,
   type CreatedApplication,
   createApplication,
+  createApplications,
+  type NewApplication,
   rotateApplicationSecret,
   viewApplication,
 } from './domain/applications.js';

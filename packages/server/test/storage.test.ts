@@ -47,6 +47,16 @@ export function storageBehaviour(name: string, open: () => Promise<Storage>): vo
       await storage.close();
     });
 
+    it('creates many applications in one all-or-nothing transaction', async () => {
+      const storage = await open();
+      const batch = [application(), application(), application()];
+      await storage.createApplications(batch);
+      assert.equal(await storage.countApplications(), 3);
+      await assert.rejects(storage.createApplications([application(), batch[0]!]));
+      assert.equal(await storage.countApplications(), 3);
+      await storage.close();
+    });
+
     it('updates only the patched fields and reports unknown IDs', async () => {
       const storage = await open();
       const a = application();

@@ -26,6 +26,27 @@ export async function createApplication(
   input: NewApplication,
   now: number = Date.now(),
 ): Promise<CreatedApplication> {
+  const created = newApplication(pepper, input, now);
+  await storage.createApplication(created.application);
+  return created;
+}
+
+/**
+ * Creates many applications in one transaction (seeding a benchmark or an import) and returns
+ * them with their secrets, in input order.
+ */
+export async function createApplications(
+  storage: Storage,
+  pepper: Buffer,
+  inputs: readonly NewApplication[],
+  now: number = Date.now(),
+): Promise<CreatedApplication[]> {
+  const created = inputs.map((input) => newApplication(pepper, input, now));
+  await storage.createApplications(created.map(({ application }) => application));
+  return created;
+}
+
+function newApplication(pepper: Buffer, input: NewApplication, now: number): CreatedApplication {
   const secret = newApplicationSecret();
   const application: ApplicationRecord = {
     id: newApplicationId(),
@@ -38,7 +59,6 @@ export async function createApplication(
     updatedAt: now,
     tokensNotBefore: null,
   };
-  await storage.createApplication(application);
   return { application, secret };
 }
 

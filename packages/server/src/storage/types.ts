@@ -82,6 +82,11 @@ export interface ChangeRecord {
 export interface Storage {
   /** Stores a new application. @throws Error when the ID already exists. */
   createApplication(application: ApplicationRecord): Promise<void>;
+  /**
+   * Stores many new applications in one transaction (seeding, imports): all or none.
+   * @throws Error when an ID already exists.
+   */
+  createApplications(applications: readonly ApplicationRecord[]): Promise<void>;
   /** Returns the application, or null when it does not exist (or was deleted). */
   getApplication(id: string): Promise<ApplicationRecord | null>;
   /** Returns every application, oldest first. */

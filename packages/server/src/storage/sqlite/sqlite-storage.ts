@@ -158,22 +158,30 @@ class SqliteStorage implements Storage {
   }
 
   async createApplication(application: ApplicationRecord): Promise<void> {
+    await this.createApplications([application]);
+  }
+
+  async createApplications(applications: readonly ApplicationRecord[]): Promise<void> {
     this.db
       .transaction(() => {
-        this.statements.insertApplication.run({
-          id: application.id,
-          name: application.name,
-          secret_hash: application.secretHash.toString('hex'),
-          scopes: application.scopes.join(' '),
-          token_expiration: application.tokenExpiration,
-          status: application.status,
-          created_at: application.createdAt,
-          updated_at: application.updatedAt,
-          tokens_not_before: application.tokensNotBefore,
-        });
-        this.recordChange('application', application.id, application.updatedAt);
+        for (const application of applications) this.insertApplication(application);
       })
       .immediate();
+  }
+
+  private insertApplication(application: ApplicationRecord): void {
+    this.statements.insertApplication.run({
+      id: application.id,
+      name: application.name,
+      secret_hash: application.secretHash.toString('hex'),
+      scopes: application.scopes.join(' '),
+      token_expiration: application.tokenExpiration,
+      status: application.status,
+      created_at: application.createdAt,
+      updated_at: application.updatedAt,
+      tokens_not_before: application.tokensNotBefore,
+    });
+    this.recordChange('application', application.id, application.updatedAt);
   }
 
   async getApplication(id: string): Promise<ApplicationRecord | null> {
