@@ -71,7 +71,7 @@ async function countingServer(): Promise<{ url: string; count(): number; close()
 export interface SdkBenchOptions {
   /** getToken() calls per sample once cached (default 200,000). */
   cachedOps?: number;
-  /** Requests per sample for SDK vs raw fetch (default 200). */
+  /** Requests per sample for SDK vs raw fetch (default 300). */
   requestOps?: number;
   /** Concurrent cold getToken() callers (default 1000). */
   stampede?: number;
@@ -89,7 +89,7 @@ export async function benchSdk(target: RunningTarget, options: SdkBenchOptions =
   const credential = target.credentials[0];
   if (!credential) throw new Error('target has no credentials');
   const cachedOps = options.cachedOps ?? 200_000;
-  const requestOps = options.requestOps ?? 200;
+  const requestOps = options.requestOps ?? 300;
   const stampede = options.stampede ?? 1000;
   const results: MicroResult[] = [];
   try {
