@@ -89,7 +89,7 @@ export interface Storage {
   createApplications(applications: readonly ApplicationRecord[]): Promise<void>;
   /** Returns the application, or null when it does not exist (or was deleted). */
   getApplication(id: string): Promise<ApplicationRecord | null>;
-  /** Returns every application, oldest first. */
+  /** Returns every application in creation order, oldest first. */
   listApplications(): Promise<ApplicationRecord[]>;
   /** Returns how many applications exist. */
   countApplications(): Promise<number>;

@@ -28,6 +28,18 @@ interface ApplicationRow {
   tokens_not_before: number | null;
 }
 
+type RawApplicationRow = [
+  string,
+  string,
+  string,
+  string,
+  TokenExpiration,
+  ApplicationStatus,
+  number,
+  number,
+  number | null,
+];
+
 interface SigningKeyRow {
   kid: string;
   alg: string;
@@ -123,7 +135,14 @@ class SqliteStorage implements Storage {
          VALUES (@id, @name, @secret_hash, @scopes, @token_expiration, @status, @created_at, @updated_at, @tokens_not_before)`,
       ),
       getApplication: db.prepare('SELECT * FROM applications WHERE id = ?'),
-      listApplications: db.prepare('SELECT * FROM applications ORDER BY created_at, id'),
+      // Raw rows in insertion (rowid) order: no sort and no per-row column objects, which
+      // matters when the server loads 100,000 applications at start.
+      listApplications: db
+        .prepare(
+          `SELECT id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before
+           FROM applications ORDER BY rowid`,
+        )
+        .raw(),
       countApplications: db.prepare('SELECT COUNT(*) AS n FROM applications'),
       updateApplication: db.prepare(
         `UPDATE applications SET name = @name, secret_hash = @secret_hash, scopes = @scopes,
@@ -190,7 +209,21 @@ class SqliteStorage implements Storage {
   }
 
   async listApplications(): Promise<ApplicationRecord[]> {
-    return (this.statements.listApplications.all() as ApplicationRow[]).map(toApplication);
+    const rows = this.statements.listApplications.all() as RawApplicationRow[];
+    return rows.map(
+      ([id, name, secretHash, scopes, tokenExpiration, status, createdAt, updatedAt, tokensNotBefore]) =>
+        toApplication({
+          id,
+          name,
+          secret_hash: secretHash,
+          scopes,
+          token_expiration: tokenExpiration,
+          status,
+          created_at: createdAt,
+          updated_at: updatedAt,
+          tokens_not_before: tokensNotBefore,
+        }),
+    );
   }
 
   async countApplications(): Promise<number> {
