@@ -7,6 +7,7 @@ import { hashSecret, newApplicationSecret, verifySecret } from '../src/domain/se
 import { generateSigningKeyRecord, loadSigningKey } from '../src/keys/key-material.js';
 import { isKeyPublished, RETIRED_KEY_RETENTION_MS } from '../src/keys/retention.js';
 import { parseBasicCredentials } from '../src/plugins/client-auth.js';
+import { toApiError } from '../src/plugins/error-handler.js';
 import { isFormContentType, parseForm } from '../src/plugins/form-body.js';
 
 describe('scopes', () => {
@@ -102,5 +103,21 @@ describe('signing keys', () => {
     assert.ok(isKeyPublished(now - RETIRED_KEY_RETENTION_MS + 1, now, false));
     assert.ok(!isKeyPublished(now - RETIRED_KEY_RETENTION_MS, now, false));
     assert.ok(isKeyPublished(0, now, true));
+  });
+});
+
+describe('error mapping', () => {
+  it('turns unexpected errors into a 500 that reveals nothing', () => {
+    const error = toApiError(new Error('SQLITE_BUSY: database is locked at /secret/path'));
+    assert.equal(error.status, 500);
+    assert.equal(
+      error.body,
+      '{"error":{"type":"server_error","code":1650,"message":"Internal server error","uri":"https://docs.sms.cx/#server_error"}}',
+    );
+  });
+  it('keeps Fastify client errors as 4xx', () => {
+    assert.equal(toApiError(Object.assign(new Error('x'), { statusCode: 413 })).code, 1613);
+    assert.equal(toApiError(Object.assign(new Error('x'), { statusCode: 415 })).status, 400);
+    assert.equal(toApiError(Object.assign(new Error('x'), { statusCode: 503 })).status, 500);
   });
 });
