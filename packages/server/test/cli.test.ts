@@ -170,8 +170,10 @@ describe('admin CLI', () => {
   });
 
   it('--help prints usage on stdout and exits 0', () => {
-    const result = cli(['--help']);
-    assert.equal(result.status, 0);
-    assert.match(result.stdout, /Usage: smscx-oauth-server/);
+    for (const args of [['--help'], ['apps', '--help'], ['keys', '-h'], ['serve', '--help']]) {
+      const result = cli(args);
+      assert.equal(result.status, 0, args.join(' '));
+      assert.match(result.stdout, /Usage: smscx-oauth-server/);
+    }
   });
 });

@@ -12,6 +12,7 @@ import { DEFAULT_SCOPES, ScopeCatalogue } from '../domain/scopes.js';
 import type { ApplicationRecord, TokenExpiration } from '../storage/types.js';
 import { type AdminContext, printJson, withAdminContext } from './admin-context.js';
 import { CommandError, UsageError } from './errors.js';
+import { USAGE } from './usage.js';
 
 const COMMON_OPTIONS = {
   db: { type: 'string' },
@@ -39,6 +40,10 @@ function parseOrUsage<T>(parse: () => T): T {
 export async function runApps(args: string[]): Promise<void> {
   const [subcommand, ...rest] = args;
   switch (subcommand) {
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
     case 'create':
       return createCommand(rest);
     case 'list':

@@ -3,10 +3,15 @@ import { rotateSigningKey } from '../keys/key-ring.js';
 import { RETIRED_KEY_RETENTION_MS } from '../keys/retention.js';
 import { printJson, withAdminContext } from './admin-context.js';
 import { UsageError } from './errors.js';
+import { USAGE } from './usage.js';
 
 /** `smscx-oauth-server keys rotate`: new current signing key; the old one stays published. */
 export async function runKeys(args: string[]): Promise<void> {
   const [subcommand, ...rest] = args;
+  if (subcommand === '--help' || subcommand === '-h') {
+    process.stdout.write(USAGE);
+    return;
+  }
   if (subcommand !== 'rotate') {
     throw new UsageError(
       subcommand === undefined ? 'keys needs a subcommand' : `unknown keys subcommand: ${subcommand}`,
