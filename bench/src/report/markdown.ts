@@ -11,14 +11,21 @@ function cpu(row: LoadRow): string {
   return `${row.serverCpuPercent === null ? 'n/a' : fmt(row.serverCpuPercent)} / ${load}`;
 }
 
+/** Half the range of the runs' req/s around their median: how much the runs disagreed. */
+function spread(row: LoadRow): string {
+  if (row.runs.length < 2) return '';
+  const rates = row.runs.map((r) => r.requestsPerSec);
+  return `±${fmt(((Math.max(...rates) - Math.min(...rates)) / 2 / row.requestsPerSec) * 100, 0)}%`;
+}
+
 function loadTable(rows: { row: LoadRow; rss?: number | undefined }[]): string[] {
   const lines = [
-    '| target | conns | apps | req/s (median) | p50 ms | p99 ms | non-2xx | errors | CPU % server / loadgen | server RSS MiB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | conns | apps | req/s (median) | run spread | p50 ms | p99 ms | non-2xx | errors | CPU % server / loadgen | server RSS MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const { row, rss } of rows) {
     lines.push(
-      `| ${row.target} | ${row.connections} | ${fmt(row.apps)} | ${fmt(row.requestsPerSec)} | ${fmt(row.latencyP50, 1)} | ` +
+      `| ${row.target} | ${row.connections} | ${fmt(row.apps)} | ${fmt(row.requestsPerSec)} | ${spread(row)} | ${fmt(row.latencyP50, 1)} | ` +
         `${fmt(row.latencyP99, 1)} | ${row.non2xx} | ${row.errors + row.timeouts} | ${cpu(row)} | ` +
         `${rss === undefined ? '' : fmt(rss, 1)} |`,
     );
@@ -64,7 +71,8 @@ export function renderMarkdown(results: BenchResults): string {
   );
   out.push(...loadTable(rows), '');
   out.push(
-    'CPU % is of one core, sampled from /proc around each run (median). ⚠ marks a load generator at ≥ 90% of ' +
+    "Run spread is half the range of the runs' req/s around their median: large values mean the machine was busy. " +
+      'CPU % is of one core, sampled from /proc around each run (median). ⚠ marks a load generator at ≥ 90% of ' +
       'its core: that row may measure autocannon rather than the server. A server well under 100% with an ' +
       'unsaturated load generator means the machine (other processes) or the kernel took the time.',
     '',
@@ -100,12 +108,12 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('## Scale: ours with many registered applications', '');
     out.push('Requests rotate over the credentials of every application (round robin over a shuffle).', '');
     out.push(
-      '| apps | seeding ms | startup ms (median) | req/s | p50 ms | p99 ms | non-2xx | CPU % server / loadgen | RSS MiB | status |',
+      '| apps | seeding ms | startup ms (median) | req/s | run spread | p50 ms | p99 ms | non-2xx | CPU % server / loadgen | RSS MiB | status |',
     );
-    out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const s of results.scale) {
       out.push(
-        `| ${fmt(s.apps)} | ${fmt(s.seedMs)} | ${fmt(s.startupMs)} | ${fmt(s.row?.requestsPerSec)} | ${fmt(s.row?.latencyP50, 1)} | ` +
+        `| ${fmt(s.apps)} | ${fmt(s.seedMs)} | ${fmt(s.startupMs)} | ${fmt(s.row?.requestsPerSec)} | ${s.row ? spread(s.row) : ''} | ${fmt(s.row?.latencyP50, 1)} | ` +
           `${fmt(s.row?.latencyP99, 1)} | ${s.row?.non2xx ?? ''} | ${s.row ? cpu(s.row) : ''} | ${fmt(s.rssMiB, 1)} | ${s.status}${s.error ? `: ${s.error.split('\n')[0]}` : ''} |`,
       );
     }
