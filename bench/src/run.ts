@@ -11,6 +11,7 @@
 //   --micro verifier,sdk   micro-benchmarks; "none" to skip (BENCH_MICRO)
 //   --out bench/results    where latest.{md,json,svg} go (BENCH_OUT)
 //   --server-cpu 0 --load-cpu 1   taskset pinning; --no-pin to disable (BENCH_NO_PIN=1)
+//   --note "text"          a note printed at the top of the report, repeatable (BENCH_NOTE)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,6 +93,8 @@ export interface CliOptions {
   config: BenchConfig;
   outDir: string;
   pin: boolean;
+  /** Free-text notes for the report (`--note`, repeatable), e.g. what else ran on the machine. */
+  notes: string[];
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -111,6 +114,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'server-cpu': { type: 'string' },
       'load-cpu': { type: 'string' },
       'no-pin': { type: 'boolean' },
+      note: { type: 'string', multiple: true },
     },
     strict: true,
     allowPositionals: true,
@@ -152,7 +156,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     config.loadCpu = num(values['load-cpu'] ?? env.BENCH_LOAD_CPU ?? '1', 'load-cpu');
   }
   const outDir = resolve(values.out ?? env.BENCH_OUT ?? join(BENCH_DIR, 'results'));
-  return { config, outDir, pin };
+  const notes = values.note ?? (env.BENCH_NOTE ? [env.BENCH_NOTE] : []);
+  return { config, outDir, pin, notes };
 }
 
 interface Live {
@@ -301,9 +306,9 @@ async function benchScale(
 }
 
 /** Runs the whole benchmark and writes latest.{md,json,svg} into outDir. */
-export async function runBench({ config, outDir, pin }: CliOptions): Promise<BenchResults> {
+export async function runBench({ config, outDir, pin, notes: given }: CliOptions): Promise<BenchResults> {
   const machine = describeMachine();
-  const notes: string[] = [];
+  const notes: string[] = [...given];
   const pinning = pin && machine.taskset !== null && machine.cores >= 2;
   if (!pinning) {
     config.serverCpu = undefined;
