@@ -26,6 +26,6 @@ export {
   UnsupportedGrantTypeException,
 } from './core/errors.js';
 export type { OauthTokenResponse } from './models/oauth-token-response.js';
-export type { TokenManagerOptions } from './token-manager.js';
+export type { GetTokenOptions, TokenManagerOptions } from './token-manager.js';
 export { DEFAULT_REFRESH_SKEW_SECONDS, TokenManager } from './token-manager.js';
 export { VERSION } from './version.js';

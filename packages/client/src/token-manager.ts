@@ -23,6 +23,16 @@ export interface TokenManagerOptions {
   now?: (() => number) | undefined;
 }
 
+/** Options of {@link TokenManager.getToken} and {@link TokenManager.getTokenResponse}. */
+export interface GetTokenOptions {
+  /**
+   * Stops *this caller's* wait: the call rejects with the signal's `reason` as soon as it
+   * aborts. A token request already in flight is shared with other callers and is not
+   * cancelled; when it lands its token is still cached.
+   */
+  signal?: AbortSignal | undefined;
+}
+
 interface CachedToken {
   response: OauthTokenResponse;
   /** When to refresh, in ms since the epoch; `Infinity` for tokens that never expire. */
@@ -77,20 +87,29 @@ export class TokenManager {
 
   /**
    * The current access token, fetching or refreshing it when needed.
+   *
+   * @param options - `signal` aborts this caller's wait only (see {@link GetTokenOptions}).
+   * @throws the signal's `reason` when `options.signal` aborts (or was already aborted).
    * @throws whatever {@link OauthApi.getAccessToken} throws (nothing is cached then).
    */
-  async getToken(): Promise<string> {
-    return (await this.getTokenResponse()).access_token;
+  async getToken(options: GetTokenOptions = {}): Promise<string> {
+    return (await this.getTokenResponse(options)).access_token;
   }
 
   /**
    * Like {@link getToken} but returns the whole token response (scope, expires_in).
+   *
+   * @param options - `signal` aborts this caller's wait only (see {@link GetTokenOptions}).
+   * @throws the signal's `reason` when `options.signal` aborts (or was already aborted).
    * @throws whatever {@link OauthApi.getAccessToken} throws.
    */
-  async getTokenResponse(): Promise<OauthTokenResponse> {
+  async getTokenResponse(options: GetTokenOptions = {}): Promise<OauthTokenResponse> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     const cached = this.#cached;
     if (cached && this.#now() < cached.refreshAtMs) return cached.response;
-    return this.#refresh();
+    const shared = this.#refresh();
+    return signal ? untilAborted(shared, signal) : shared;
   }
 
   /** Drops the cached token (e.g. after the resource server rejected it). */
@@ -127,7 +146,8 @@ export class TokenManager {
     input: string | URL | Request,
     init: RequestInit,
   ): Promise<{ response: Response; token: string }> {
-    const token = await this.getToken();
+    const signal = init.signal ?? (input instanceof Request ? input.signal : undefined);
+    const token = await this.getToken({ signal });
     const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
     headers.set('Authorization', `Bearer ${token}`);
     if (!headers.has('User-Agent')) headers.set('User-Agent', this.apiClient.configuration.userAgent);
@@ -163,6 +183,28 @@ export class TokenManager {
     const skew = Math.min(this.refreshSkewSeconds, expiresIn / 2);
     return this.#now() + (expiresIn - skew) * 1000;
   }
+}
+
+/**
+ * Settles like `promise`, or rejects with the signal's reason as soon as it aborts, whichever
+ * comes first. `promise` itself is left running (other callers may be waiting on it) and its
+ * outcome is always observed here, so a late failure is never an unhandled rejection.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** A body we can send twice: absent, a string, or a buffer-like (not a one-shot stream). */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { VERSION } from '../src/index.js';
+import { resolveHost, run } from '../src/cli/run.js';
+import { DEFAULT_HOST, VERSION } from '../src/index.js';
 import { CLIENT_DIR, ensureBuilt } from './build-helper.js';
 import {
   errorStep,
@@ -45,7 +46,7 @@ function smscx(args: string[], env: Record<string, string> = {}, stdin?: string)
 const creds = (host?: string) => ({
   SMSCX_APPLICATION_ID: 'app-id',
   SMSCX_APPLICATION_SECRET: SECRET,
-  ...(host ? { SMSCX_HOST: host } : {}),
+  ...(host ? { SMSCX_API_URL: host } : {}),
 });
 
 async function against(step: Step, args: string[] = []): Promise<RunResult & { server: ScriptedServer }> {
@@ -180,5 +181,108 @@ describe('smscx CLI failures and exit codes', { concurrency: 3 }, () => {
     const r = await smscx(['token', '--host', closed.url], creds());
     assert.equal(r.code, 8);
     assert.match(r.stderr, /^error: ApiConnectionException: Connection error/);
+  });
+});
+
+describe('smscx CLI API URL from the environment', { concurrency: 3 }, () => {
+  before(ensureBuilt);
+
+  test("the token server's SMSCX_HOST=127.0.0.1 does not break the CLI; SMSCX_API_URL is used", async () => {
+    const server = await startScriptedServer(tokenStep());
+    try {
+      const r = await smscx(['token', '--json'], {
+        ...creds(),
+        SMSCX_HOST: '127.0.0.1',
+        SMSCX_API_URL: server.url,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).access_token, 'tok-1');
+      assert.equal(server.requests.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('SMSCX_API_URL that is not an http(s) URL is a usage error naming the variable', async () => {
+    const r = await smscx(['token'], { ...creds(), SMSCX_API_URL: '127.0.0.1:8080' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: usage: invalid SMSCX_API_URL "127\.0\.0\.1:8080"/);
+  });
+});
+
+describe('smscx CLI options, run in-process', () => {
+  /** Runs the CLI logic with captured output (same code as the binary, minus the process). */
+  async function runCli(argv: string[], env: Record<string, string> = creds()) {
+    let stdout = '';
+    let stderr = '';
+    const code = await run(argv, {
+      env,
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+      readStdin: async () => '',
+    });
+    return { code, stdout, stderr };
+  }
+
+  test('API URL precedence: --host, then SMSCX_API_URL, then SMSCX_HOST only if a URL', () => {
+    const env = { SMSCX_API_URL: 'http://api-url.test', SMSCX_HOST: 'https://legacy.test' };
+    assert.equal(resolveHost('http://flag.test', env), 'http://flag.test');
+    assert.equal(resolveHost(undefined, env), 'http://api-url.test');
+    assert.equal(resolveHost(undefined, { SMSCX_HOST: 'https://legacy.test' }), 'https://legacy.test');
+    assert.equal(resolveHost(undefined, { SMSCX_API_URL: '', SMSCX_HOST: 'http://h:1' }), 'http://h:1');
+    for (const bindAddress of ['127.0.0.1', '0.0.0.0', '::', 'localhost', 'example.com:8080']) {
+      assert.equal(resolveHost(undefined, { SMSCX_HOST: bindAddress }), DEFAULT_HOST);
+    }
+    assert.equal(resolveHost(undefined, {}), DEFAULT_HOST);
+    assert.throws(() => resolveHost('ftp://x', {}), /invalid --host/);
+    assert.throws(() => resolveHost(undefined, { SMSCX_API_URL: 'api.sms.cx' }), /invalid SMSCX_API_URL/);
+  });
+
+  test('--max-retries N sets the retries (N + 1 attempts)', async () => {
+    const server = await startScriptedServer(errorStep(503, 'server_error', 1650, { 'Retry-After': '0' }));
+    try {
+      const none = await runCli(['token', '--host', server.url, '--max-retries', '0']);
+      assert.equal(none.code, 7);
+      assert.equal(server.requests.length, 1);
+      const three = await runCli(['token', '--host', server.url, '--max-retries', '3']);
+      assert.equal(three.code, 7);
+      assert.equal(server.requests.length, 1 + 4);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('--timeout MS bounds each attempt and exits 8', async () => {
+    // Never answers: only the client's timeout can end the request.
+    const server = await startScriptedServer(() => {});
+    try {
+      const r = await runCli(['token', '--host', server.url, '--timeout', '100', '--max-retries', '0']);
+      assert.equal(r.code, 8);
+      assert.match(r.stderr, /^error: ApiTimeoutException: Request timed out after 100 ms\n$/);
+      assert.equal(server.requests.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('invalid --max-retries / --timeout values are usage errors', async () => {
+    for (const args of [
+      ['--max-retries=-1'],
+      ['--max-retries', 'two'],
+      ['--timeout', '1.5'],
+      ['--timeout', ''],
+    ]) {
+      const r = await runCli(['token', '--host', 'http://127.0.0.1:9', ...args]);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, /^error: usage: --(max-retries|timeout) must be a non-negative integer/);
+    }
+    // A value that looks like a flag is refused by the parser, still on one line.
+    const dashed = await runCli(['token', '--host', 'http://127.0.0.1:9', '--max-retries', '-1']);
+    assert.equal(dashed.code, 2);
+    assert.match(dashed.stderr, /^error: usage: Option '--max-retries' argument is ambiguous\. [^\n]+\n$/);
   });
 });

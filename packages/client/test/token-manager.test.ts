@@ -151,6 +151,152 @@ describe('TokenManager.getToken', () => {
   });
 });
 
+/**
+ * A token endpoint that holds its first answer until `release()` is called (the answer is a
+ * token, or the given error step), and answers later requests at once with tok-2, tok-3...
+ */
+function heldTokenServer(first?: Step) {
+  let release: (() => void) | undefined;
+  let n = 0;
+  const step: Step = (req, res) => {
+    n++;
+    const token = `tok-${n}`;
+    const answer = () =>
+      first && token === 'tok-1'
+        ? first(req, res)
+        : sendJson(res, 200, { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: '' });
+    if (token === 'tok-1') release = answer;
+    else answer();
+  };
+  return {
+    step,
+    /** Resolves once the first request has arrived and is being held. */
+    async held(): Promise<() => void> {
+      while (release === undefined) await new Promise((r) => setTimeout(r, 5));
+      return release;
+    },
+  };
+}
+
+describe('TokenManager.getToken({ signal })', () => {
+  test("an abort ends only that caller's wait; the shared request serves everyone else", async () => {
+    const held = heldTokenServer();
+    const server = await startScriptedServer(held.step);
+    try {
+      const tokens = manager(server.url);
+      const controller = new AbortController();
+      const reason = new Error('caller gave up');
+      const aborted = tokens.getToken({ signal: controller.signal });
+      const others = Array.from({ length: 1000 }, () => tokens.getToken());
+      const withLiveSignal = tokens.getToken({ signal: new AbortController().signal });
+      const release = await held.held();
+      controller.abort(reason);
+      await assert.rejects(aborted, (error) => error === reason);
+      release();
+      const results = await Promise.all([...others, withLiveSignal]);
+      assert.ok(results.every((t) => t === 'tok-1'));
+      assert.equal(tokenRequests(server.requests), 1);
+      // The aborted wait did not stop the token from being cached.
+      assert.equal(await tokens.getToken(), 'tok-1');
+      assert.equal(tokenRequests(server.requests), 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('when every caller aborts, the request still lands and its token is cached', async () => {
+    const held = heldTokenServer();
+    const server = await startScriptedServer(held.step);
+    try {
+      const tokens = manager(server.url);
+      const controller = new AbortController();
+      const waits = Array.from({ length: 5 }, () => tokens.getToken({ signal: controller.signal }));
+      const release = await held.held();
+      controller.abort();
+      for (const wait of waits) {
+        await assert.rejects(wait, (error: unknown) => (error as Error).name === 'AbortError');
+      }
+      release();
+      // The next caller joins the same in-flight request rather than starting a second one.
+      assert.equal(await tokens.getToken(), 'tok-1');
+      assert.equal(tokenRequests(server.requests), 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a shared request that fails after its callers aborted is not an unhandled rejection', async () => {
+    const held = heldTokenServer(errorStep(500, 'server_error', 1650));
+    const server = await startScriptedServer(held.step);
+    try {
+      const tokens = manager(server.url);
+      const controller = new AbortController();
+      const wait = tokens.getToken({ signal: controller.signal });
+      const release = await held.held();
+      controller.abort();
+      await assert.rejects(wait, { name: 'AbortError' });
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        release();
+        // Let the failure land with no caller left waiting on it.
+        await new Promise((r) => setTimeout(r, 50));
+        // The failure is not cached: a later call gets a fresh token. (On a very slow machine a
+        // caller may still join the failing request; it then sees the failure and tries again.)
+        let token: string | undefined;
+        while (token === undefined) {
+          token = await tokens.getToken().catch((error: unknown) => {
+            assert.ok(error instanceof ServerErrorException);
+            return undefined;
+          });
+        }
+        assert.equal(token, 'tok-2');
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+      assert.deepEqual(unhandled, []);
+      assert.equal(tokenRequests(server.requests), 2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('an already-aborted signal rejects at once without a request, even with a cached token', async () => {
+    const server = await startScriptedServer(countingTokenStep());
+    try {
+      const tokens = manager(server.url);
+      const signal = AbortSignal.abort(new Error('already'));
+      await assert.rejects(tokens.getToken({ signal }), { message: 'already' });
+      assert.equal(tokenRequests(server.requests), 0);
+      assert.equal(await tokens.getToken(), 'tok-1');
+      await assert.rejects(tokens.getTokenResponse({ signal }), { message: 'already' });
+      assert.equal(tokenRequests(server.requests), 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('tokens.fetch passes init.signal to the token wait', async () => {
+    const held = heldTokenServer();
+    const server = await startScriptedServer(held.step);
+    try {
+      const tokens = manager(server.url);
+      const controller = new AbortController();
+      const call = tokens.fetch(`${server.url}/resource`, { signal: controller.signal });
+      const release = await held.held();
+      controller.abort(new Error('stop'));
+      await assert.rejects(call, { message: 'stop' });
+      release();
+      assert.equal(await tokens.getToken(), 'tok-1');
+      // The resource was never requested: the caller gave up while waiting for the token.
+      assert.equal(server.requests.filter((r) => r.url === '/resource').length, 0);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('TokenManager.fetch', () => {
   /** Token endpoint plus a resource that answers 401 for the listed tokens. */
   function resourceServer(rejected: Set<string>): Step {

@@ -1,6 +1,15 @@
 /** The `smscx` CLI logic, independent of the process so it stays testable. */
 import { parseArgs } from 'node:util';
-import { ApiClient, ApiException, Configuration, DEFAULT_HOST, OauthApi, VERSION } from '../index.js';
+import {
+  ApiClient,
+  ApiException,
+  Configuration,
+  DEFAULT_HOST,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_TIMEOUT_MS,
+  OauthApi,
+  VERSION,
+} from '../index.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 const USAGE = `Usage: smscx <command> [options]
@@ -10,17 +19,23 @@ Commands:
 
 Options of "token":
   --scope <scopes>      Space-delimited scopes (default: all scopes the application may have)
-  --host <url>          API host (default: $SMSCX_HOST, else ${DEFAULT_HOST})
+  --host <url>          API base URL (default: $SMSCX_API_URL, else ${DEFAULT_HOST})
   --id <id>             Application ID (default: $SMSCX_APPLICATION_ID)
   --secret-stdin        Read the Application Secret from stdin (default: $SMSCX_APPLICATION_SECRET)
   --json                Print compact JSON on one line (default: pretty-printed JSON)
   --token-only          Print only the access token (for TOKEN=$(smscx token --token-only))
+  --max-retries <n>     Retries on network errors, timeouts, 429 and 5xx (default: ${DEFAULT_MAX_RETRIES})
+  --timeout <ms>        Timeout of one attempt in ms, 0 = none (default: ${DEFAULT_TIMEOUT_MS})
 
 Global:
   -h, --help            Show this help
   -v, --version         Show the version
 
-Environment: SMSCX_APPLICATION_ID, SMSCX_APPLICATION_SECRET, SMSCX_HOST, SMSCX_DEBUG=1 (debug log on stderr)
+Environment:
+  SMSCX_APPLICATION_ID, SMSCX_APPLICATION_SECRET   credentials
+  SMSCX_API_URL         API base URL (SMSCX_HOST is used only when it is a full http(s):// URL,
+                        since the token server reads SMSCX_HOST as its bind address)
+  SMSCX_DEBUG=1         redacted debug log on stderr
 
 Exit codes: 0 ok, 1 other error, 2 usage, 3 invalid credentials (401), 4 access denied (403),
   5 invalid request/scope/grant type (400), 6 rate limited (429), 7 server error (5xx),
@@ -54,6 +69,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         'secret-stdin': { type: 'boolean' },
         json: { type: 'boolean' },
         'token-only': { type: 'boolean' },
+        'max-retries': { type: 'string' },
+        timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -81,20 +98,58 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (!password) {
       throw new UsageError('no Application Secret: set SMSCX_APPLICATION_SECRET or pass --secret-stdin');
     }
-    const host = values.host ?? (io.env.SMSCX_HOST || DEFAULT_HOST);
-    if (!/^https?:\/\/[^\s]+$/i.test(host)) throw new UsageError(`invalid --host "${host}"`);
+    const host = resolveHost(values.host, io.env);
+    const maxRetries = integerFlag('--max-retries', values['max-retries']);
+    const timeoutMs = integerFlag('--timeout', values.timeout);
 
-    const api = new OauthApi(new ApiClient(new Configuration({ username, password, host })));
+    const configuration = new Configuration({ username, password, host, maxRetries, timeoutMs });
+    const api = new OauthApi(new ApiClient(configuration));
     const response = await api.getAccessToken({ scope: values.scope });
     if (values['token-only']) io.stdout(`${response.access_token}\n`);
     else if (values.json) io.stdout(`${JSON.stringify(response)}\n`);
     else io.stdout(`${JSON.stringify(response, null, 2)}\n`);
     return EXIT.ok;
   } catch (error) {
-    io.stderr(`error: ${describe(error)}\n`);
+    // One line, always: node's parseArgs messages span several lines.
+    io.stderr(
+      `error: ${describe(error)
+        .replace(/\s*\n\s*/g, ' ')
+        .trim()}\n`,
+    );
     if (error instanceof UsageError || isParseArgsError(error)) return EXIT.usage;
     return exitCodeFor(error);
   }
+}
+
+const HTTP_URL = /^https?:\/\/[^\s/]+\S*$/i;
+
+/**
+ * The API base URL: `--host`, else `SMSCX_API_URL`, else `SMSCX_HOST` but only when it is a full
+ * http(s) URL, else the default. The token server reads `SMSCX_HOST` as its bind address (a bare
+ * `127.0.0.1`), so a shell that runs both must not have that value break the CLI: it is ignored.
+ */
+export function resolveHost(flag: string | undefined, env: Record<string, string | undefined>): string {
+  if (flag !== undefined) {
+    if (!HTTP_URL.test(flag)) throw new UsageError(`invalid --host "${flag}" (expected an http(s):// URL)`);
+    return flag;
+  }
+  const apiUrl = env.SMSCX_API_URL;
+  if (apiUrl !== undefined && apiUrl !== '') {
+    if (!HTTP_URL.test(apiUrl)) {
+      throw new UsageError(`invalid SMSCX_API_URL "${apiUrl}" (expected an http(s):// URL)`);
+    }
+    return apiUrl;
+  }
+  const legacy = env.SMSCX_HOST;
+  if (legacy !== undefined && HTTP_URL.test(legacy)) return legacy;
+  return DEFAULT_HOST;
+}
+
+/** A non-negative integer flag, or undefined when not given. */
+function integerFlag(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(raw)) throw new UsageError(`${name} must be a non-negative integer, got "${raw}"`);
+  return Number(raw);
 }
 
 function describe(error: unknown): string {
