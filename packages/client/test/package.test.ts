@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -8,7 +8,17 @@ import { promisify } from 'node:util';
 import { CLIENT_DIR, ensureBuilt, REPO_DIR } from './build-helper.js';
 
 const run = promisify(execFile);
-const TSC = join(REPO_DIR, 'node_modules', '.bin', 'tsc');
+/** The repository's TypeScript, run with node (no reliance on a .bin shim). */
+const TSC = join(REPO_DIR, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** Every file below `dir`, as paths relative to the package root. */
+function listFiles(dir: string, prefix: string): string[] {
+  return readdirSync(join(CLIENT_DIR, dir), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? listFiles(join(dir, entry.name), `${prefix}${entry.name}/`)
+      : [`${prefix}${entry.name}`],
+  );
+}
 
 const PINNED = [
   'Configuration',
@@ -83,20 +93,40 @@ describe('the packed tarball, as users get it', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('holds only dist/, bin/, README.md, LICENSE and package.json', () => {
-    const outside = files.filter((f) => !f.startsWith('dist/') && !f.startsWith('bin/'));
-    assert.deepEqual(outside.sort(), ['LICENSE', 'README.md', 'package.json']);
-    assert.ok(files.includes('dist/esm/index.js'));
-    assert.ok(files.includes('dist/esm/index.d.ts'));
-    assert.ok(files.includes('dist/cjs/index.js'));
-    assert.ok(files.includes('dist/cjs/index.d.ts'));
-    assert.ok(files.includes('dist/cjs/package.json'));
-    assert.ok(files.includes('dist/esm/cli/main.js'));
-    assert.ok(files.includes('bin/smscx.js'));
-    assert.ok(!files.some((f) => f.includes('test') || f.startsWith('src/')));
+  test('holds exactly the built dist/, the bin launcher, README.md, LICENSE and package.json', () => {
+    const expected = [
+      ...listFiles('dist', 'dist/'),
+      'bin/smscx.js',
+      'LICENSE',
+      'README.md',
+      'package.json',
+    ].sort();
+    assert.deepEqual([...files].sort(), expected);
+    for (const built of [
+      'dist/esm/index.js',
+      'dist/esm/index.d.ts',
+      'dist/cjs/index.js',
+      'dist/cjs/index.d.ts',
+      'dist/cjs/package.json',
+      'dist/esm/cli/main.js',
+    ]) {
+      assert.ok(files.includes(built), built);
+    }
+    assert.ok(
+      !files.some((f) => /(^|\/)(src|test)\/|\.map$|tsbuildinfo|\.ts$/.test(f) && !f.endsWith('.d.ts')),
+    );
   });
 
-  test('import() and require() expose the pinned classes', async () => {
+  test('declares zero runtime dependencies', () => {
+    const pkg = JSON.parse(
+      readFileSync(join(dir, 'project', 'node_modules', 'smscx-client', 'package.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    assert.equal(pkg.dependencies, undefined);
+    assert.equal(pkg.peerDependencies, undefined);
+    assert.equal(pkg.optionalDependencies, undefined);
+  });
+
+  test('a .mjs import and a .cjs require both expose the pinned classes', async () => {
     const project = join(dir, 'project');
     const probe = `const names = ${JSON.stringify(PINNED)};
       const missing = names.filter((n) => typeof m[n] !== 'function');
@@ -105,23 +135,21 @@ describe('the packed tarball, as users get it', () => {
       if (c.host !== 'https://api.sms.cx') process.exit(3);
       if (!(new m.UnsupportedGrantTypeException('x') instanceof m.InvalidRequestException)) process.exit(4);
       if (Object.keys(m).some((k) => /sendOnce|redact|basicAuthorization/.test(k))) process.exit(5);
-      console.log('ok', typeof m.VERSION);`;
-    const esm = await run(
-      process.execPath,
-      ['--input-type=module', '-e', `import * as m from 'smscx-client';\n${probe}`],
-      {
-        cwd: project,
-      },
+      console.log('ok', typeof m.VERSION, FORMAT);`;
+    writeFileSync(
+      join(project, 'probe.mjs'),
+      `import * as m from 'smscx-client';\nconst FORMAT = 'esm';\n${probe}`,
     );
-    assert.equal(esm.stdout.trim(), 'ok string');
-    const cjs = await run(
-      process.execPath,
-      ['--input-type=commonjs', '-e', `const m = require('smscx-client');\n${probe}`],
-      {
-        cwd: project,
-      },
+    writeFileSync(
+      join(project, 'probe.cjs'),
+      `const m = require('smscx-client');\nconst FORMAT = require.resolve('smscx-client').includes('/dist/cjs/') ? 'cjs' : 'wrong';\n${probe}`,
     );
-    assert.equal(cjs.stdout.trim(), 'ok string');
+    const [esm, cjs] = await Promise.all([
+      run(process.execPath, ['probe.mjs'], { cwd: project }),
+      run(process.execPath, ['probe.cjs'], { cwd: project }),
+    ]);
+    assert.equal(esm.stdout.trim(), 'ok string esm');
+    assert.equal(cjs.stdout.trim(), 'ok string cjs');
   });
 
   test('the installed bin runs', async () => {
@@ -129,35 +157,55 @@ describe('the packed tarball, as users get it', () => {
     assert.match(stdout, /^\d+\.\d+\.\d+\n$/);
   });
 
-  test('tsc resolves the types for ESM and CJS consumers (module NodeNext)', async () => {
+  test('tsc resolves the types for ESM and CJS consumers (module node16 and nodenext)', async () => {
     const project = join(dir, 'project');
     writeFileSync(join(project, 'example.ts'), EXAMPLE);
+    // CommonJS consumer, ES import syntax (compiled to require).
     writeFileSync(
       join(project, 'example-cjs.cts'),
       `import { Configuration, TokenManager, type OauthTokenResponse } from 'smscx-client';
        const t: TokenManager = new TokenManager({ configuration: new Configuration({ username: 'a', password: 'b' }) });
-       export const p: Promise<string> = t.getToken();
-       export type R = OauthTokenResponse;`,
+       export const p: Promise<string> = t.getToken({ signal: AbortSignal.timeout(1000) });
+       export type R = OauthTokenResponse;
+       // @ts-expect-error the types are real: a number is not a username
+       new Configuration({ username: 1, password: 'b' });`,
     );
+    // CommonJS consumer, require-style import.
     writeFileSync(
-      join(project, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          target: 'ES2022',
-          lib: ['ES2022', 'DOM'],
-          strict: true,
-          exactOptionalPropertyTypes: true,
-          noEmit: true,
-          types: [],
-        },
-        files: ['example.ts', 'example-cjs.cts'],
-      }),
+      join(project, 'example-require.cts'),
+      `import smscx = require('smscx-client');
+       const api: smscx.OauthApi = new smscx.OauthApi(new smscx.ApiClient(new smscx.Configuration({ username: 'a', password: 'b' })));
+       export const r: Promise<smscx.OauthTokenResponse> = api.getAccessToken({ scope: 'sms' });
+       export const isRateLimit = (e: unknown): e is smscx.RateLimitExceededException => e instanceof smscx.RateLimitExceededException;
+       // @ts-expect-error the types are real: getAccessToken has no 'scopes' option
+       api.getAccessToken({ scopes: 'sms' });`,
     );
-    const result = await run(TSC, ['-p', 'tsconfig.json'], { cwd: project }).catch(
-      (e: { stdout: string; code: number }) => e,
+    const files = ['example.ts', 'example-cjs.cts', 'example-require.cts'];
+    const compilerOptions = {
+      target: 'ES2022',
+      lib: ['ES2022', 'DOM'],
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noEmit: true,
+      types: [],
+    };
+    for (const mode of ['Node16', 'NodeNext']) {
+      writeFileSync(
+        join(project, `tsconfig.${mode}.json`),
+        JSON.stringify({
+          compilerOptions: { ...compilerOptions, module: mode, moduleResolution: mode },
+          files,
+        }),
+      );
+    }
+    const results = await Promise.all(
+      ['Node16', 'NodeNext'].map((mode) =>
+        run(process.execPath, [TSC, '-p', `tsconfig.${mode}.json`], { cwd: project }).then(
+          () => ({ mode, code: 0, stdout: '' }),
+          (e: { stdout: string; code: number }) => ({ mode, code: e.code, stdout: e.stdout }),
+        ),
+      ),
     );
-    assert.equal('code' in result ? result.code : 0, 0, 'stdout' in result ? result.stdout : '');
+    for (const result of results) assert.equal(result.code, 0, `${result.mode}: ${result.stdout}`);
   });
 });
