@@ -71,6 +71,11 @@ export class Configuration {
   readonly logger: Logger | undefined;
   readonly #password: string;
 
+  /**
+   * @param parameters - credentials (required) and optional transport settings; see
+   *   {@link ConfigurationParameters}.
+   * @throws TypeError when username or password is missing, or a numeric option is invalid.
+   */
   constructor(parameters: ConfigurationParameters) {
     if (typeof parameters?.username !== 'string' || parameters.username === '') {
       throw new TypeError('Configuration: username (the Application ID) is required');

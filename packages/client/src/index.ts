@@ -25,6 +25,7 @@ export {
   ServerErrorException,
   UnsupportedGrantTypeException,
 } from './core/errors.js';
+export type { RawResponse } from './internal/transport.js';
 export type { OauthTokenResponse } from './models/oauth-token-response.js';
 export type { GetTokenOptions, TokenManagerOptions } from './token-manager.js';
 export { DEFAULT_REFRESH_SKEW_SECONDS, TokenManager } from './token-manager.js';

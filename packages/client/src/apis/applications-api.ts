@@ -40,6 +40,11 @@ export class ApplicationsApi {
   /** The token source; created from the client's configuration when not given. */
   readonly tokenManager: TokenManager;
 
+  /**
+   * @param apiClient - the client whose configuration (host, fetch, timeout) is used.
+   * @param tokenManager - where Bearer tokens come from; share one with the rest of your code so
+   *   every caller reuses the same cached token. Default: a new one on `apiClient`, no scope.
+   */
   constructor(apiClient: ApiClient, tokenManager?: TokenManager) {
     this.apiClient = apiClient;
     this.tokenManager = tokenManager ?? new TokenManager({ apiClient });

@@ -31,6 +31,7 @@ export class OauthApi {
   /** The client that sends the requests. */
   readonly apiClient: ApiClient;
 
+  /** @param apiClient - the client that sends the requests (credentials, host, retries). */
   constructor(apiClient: ApiClient) {
     this.apiClient = apiClient;
   }

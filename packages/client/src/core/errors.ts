@@ -72,6 +72,7 @@ export interface ApiExceptionInit {
  * ```
  */
 export class ApiException extends Error {
+  /** Always `'ApiException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'ApiException';
   /** HTTP status, or `undefined` for connection failures and timeouts. */
   readonly status: number | undefined;
@@ -139,36 +140,43 @@ export class ApiException extends Error {
 
 /** 400: the request is malformed (`invalid_request`, or any 400 without a more specific type). */
 export class InvalidRequestException extends ApiException {
+  /** Always `'InvalidRequestException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'InvalidRequestException';
 }
 
 /** 400 `unsupported_grant_type`: only `client_credentials` is supported. */
 export class UnsupportedGrantTypeException extends InvalidRequestException {
+  /** Always `'UnsupportedGrantTypeException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'UnsupportedGrantTypeException';
 }
 
 /** 400 `invalid_scope`: a scope token is unknown, not allowed for the application, or malformed. */
 export class InvalidScopeException extends ApiException {
+  /** Always `'InvalidScopeException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'InvalidScopeException';
 }
 
 /** 401 `invalid_client`: wrong Application ID or Secret, or a deleted application. */
 export class InvalidCredentialsException extends ApiException {
+  /** Always `'InvalidCredentialsException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'InvalidCredentialsException';
 }
 
 /** 403 `access_denied`: the application authenticated but is disabled. */
 export class AccessDeniedException extends ApiException {
+  /** Always `'AccessDeniedException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'AccessDeniedException';
 }
 
 /** 405 `invalid_method`: the endpoint does not accept this HTTP method. */
 export class ApiMethodNotAllowedException extends ApiException {
+  /** Always `'ApiMethodNotAllowedException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'ApiMethodNotAllowedException';
 }
 
 /** 429 `rate_limit`: too many requests; see {@link resetAt} and {@link retryAfterMs}. */
 export class RateLimitExceededException extends ApiException {
+  /** Always `'RateLimitExceededException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'RateLimitExceededException';
   /** When the rate-limit window resets (`X-Rate-Limit-Reset`), if the server said. */
   readonly resetAt: Date | undefined;
@@ -189,16 +197,19 @@ export class RateLimitExceededException extends ApiException {
 
 /** 5xx: the server failed (including HTML error pages from a proxy). */
 export class ServerErrorException extends ApiException {
+  /** Always `'ServerErrorException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'ServerErrorException';
 }
 
 /** No response: DNS failure, refused or reset connection. The cause is in `cause`. */
 export class ApiConnectionException extends ApiException {
+  /** Always `'ApiConnectionException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'ApiConnectionException';
 }
 
 /** The request did not complete within `Configuration.timeoutMs`. */
 export class ApiTimeoutException extends ApiConnectionException {
+  /** Always `'ApiTimeoutException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'ApiTimeoutException';
 }
 

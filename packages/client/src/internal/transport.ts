@@ -3,8 +3,11 @@ import { ApiConnectionException, ApiException, ApiTimeoutException } from '../co
 
 /** One HTTP exchange with its body already read (the timeout covers the body too). */
 export interface RawResponse {
+  /** HTTP status code. */
   status: number;
+  /** Response headers. */
   headers: Headers;
+  /** The whole response body as text. */
   body: string;
 }
 
