@@ -1,5 +1,4 @@
 import type { FastifyReply } from 'fastify';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimitSetting } from '../config.js';
 
 /** What the rate-limit headers report. */
@@ -8,6 +7,51 @@ export interface RateLimitState {
   readonly remaining: number;
   /** Milliseconds until the window resets. */
   readonly msBeforeReset: number;
+}
+
+/** The outcome of spending one token request of an application. */
+export interface RequestBudget {
+  readonly state: RateLimitState;
+  /** True when the request is over the limit (answer 429). */
+  readonly limited: boolean;
+}
+
+/** A value, or a promise of it: in-memory limiters answer synchronously, shared ones later. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * The two limiters of the token endpoint: failed authentications per client IP (checked
+ * before authentication) and token requests per application (checked after it).
+ *
+ * {@link MemoryRateLimits} keeps the counters in this process and answers synchronously;
+ * with `serve --workers N` each worker uses `ClusterRateLimits` (src/cluster), which asks
+ * the primary process that holds one {@link MemoryRateLimits} for all workers.
+ */
+export interface TokenRateLimits {
+  /**
+   * Returns the failure-budget state when `ip` has spent its budget, else undefined. Always
+   * synchronous and local, so a blocked IP is refused before any hashing.
+   */
+  blockedState(ip: string, now?: number): RateLimitState | undefined;
+  /** Counts one failed authentication from `ip` (blocking it when its budget is spent). */
+  recordAuthFailure(ip: string): MaybePromise<RateLimitState>;
+  /** The failure budget of `ip` without spending any. */
+  authFailureState(ip: string): MaybePromise<RateLimitState>;
+  /** Spends one token request of `applicationId`. */
+  consumeRequest(applicationId: string): MaybePromise<RequestBudget>;
+  /** The request budget of `applicationId` without spending any. */
+  requestState(applicationId: string): MaybePromise<RateLimitState>;
+}
+
+/** Calls `then` with the value, at once when it is not a promise; a rejection goes to `fail`. */
+export function whenSettled<T>(
+  value: MaybePromise<T>,
+  then: (result: T) => void,
+  fail: (error: Error) => void,
+): void {
+  if (value instanceof Promise) {
+    value.then(then, (error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
+  } else then(value);
 }
 
 /** Writes `X-Rate-Limit-Limit`/`-Remaining`, and on 429 `X-Rate-Limit-Reset` and `Retry-After`. */
@@ -21,90 +65,124 @@ export function setRateLimitHeaders(reply: FastifyReply, state: RateLimitState, 
   }
 }
 
-function stateOf(limit: number, result: RateLimiterRes | null): RateLimitState {
-  if (result === null) return { limit, remaining: limit, msBeforeReset: 0 };
-  return {
-    limit,
-    remaining: Math.max(0, limit - result.consumedPoints),
-    msBeforeReset: Math.max(0, result.msBeforeNext),
-  };
+/** One key's window: how many events so far and when the window ends (epoch ms). */
+interface Window {
+  count: number;
+  resetAt: number;
 }
 
 /**
- * The two limiters of the token endpoint: failed authentications per client IP (checked
- * before authentication) and token requests per application (checked after it).
- * In memory today (`RateLimiterMemory`); a Redis limiter can replace it for several processes.
+ * A fixed-window counter per key: the window opens with the key's first event and lasts
+ * `durationMs`; every event counts, including those over the limit. These are the semantics
+ * of rate-limiter-flexible's `RateLimiterMemory`, which this replaces on the hot path: it is
+ * synchronous (no promise per request) and allocates only when a window opens.
  */
-export class TokenRateLimits {
-  private readonly authFailures: RateLimiterMemory;
-  private readonly requests: RateLimiterMemory;
-  private readonly authFailureLimit: number;
-  private readonly requestLimit: number;
+export class FixedWindowCounter {
+  readonly points: number;
+  private readonly durationMs: number;
+  private readonly windows = new Map<string, Window>();
+  private nextSweep = 0;
+
+  constructor(setting: RateLimitSetting) {
+    this.points = setting.points;
+    this.durationMs = setting.durationSeconds * 1000;
+  }
+
+  /** Counts one event for `key` and returns the state after it; `limited` when over the limit. */
+  hit(key: string, now: number = Date.now()): RequestBudget {
+    let window = this.windows.get(key);
+    if (window === undefined || window.resetAt <= now) {
+      this.sweep(now);
+      window = { count: 0, resetAt: now + this.durationMs };
+      this.windows.set(key, window);
+    }
+    window.count += 1;
+    return { state: this.stateOf(window, now), limited: window.count > this.points };
+  }
+
+  /** The state of `key` without counting anything. */
+  peek(key: string, now: number = Date.now()): RateLimitState {
+    const window = this.windows.get(key);
+    if (window === undefined || window.resetAt <= now) {
+      return { limit: this.points, remaining: this.points, msBeforeReset: 0 };
+    }
+    return this.stateOf(window, now);
+  }
+
+  private stateOf(window: Window, now: number): RateLimitState {
+    return {
+      limit: this.points,
+      remaining: Math.max(0, this.points - window.count),
+      msBeforeReset: window.resetAt - now,
+    };
+  }
+
+  // Expired windows are dropped at most once per window length, when a new window opens,
+  // so memory stays bounded by the keys active within one window.
+  private sweep(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + this.durationMs;
+    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
+  }
+}
+
+/** The token endpoint's limiters held in this process's memory (one process, or a cluster primary). */
+export class MemoryRateLimits implements TokenRateLimits {
+  private readonly authFailures: FixedWindowCounter;
+  private readonly requests: FixedWindowCounter;
   // IPs whose failure budget is spent, with when it resets: checked synchronously on every
   // request so an attacker's requests are refused before any hashing.
   private readonly blocked = new Map<string, number>();
 
   constructor(requests: RateLimitSetting, authFailures: RateLimitSetting) {
-    this.requests = new RateLimiterMemory({ points: requests.points, duration: requests.durationSeconds });
-    this.authFailures = new RateLimiterMemory({
-      points: authFailures.points,
-      duration: authFailures.durationSeconds,
-    });
-    this.requestLimit = requests.points;
-    this.authFailureLimit = authFailures.points;
+    this.requests = new FixedWindowCounter(requests);
+    this.authFailures = new FixedWindowCounter(authFailures);
   }
 
-  /** Returns the failure-budget state when `ip` is blocked, else undefined. */
   blockedState(ip: string, now: number = Date.now()): RateLimitState | undefined {
-    const until = this.blocked.get(ip);
-    if (until === undefined) return undefined;
-    if (until <= now) {
-      this.blocked.delete(ip);
-      return undefined;
-    }
-    return { limit: this.authFailureLimit, remaining: 0, msBeforeReset: until - now };
+    return blockedStateIn(this.blocked, this.authFailures.points, ip, now);
   }
 
-  /** Counts one failed authentication from `ip`; blocks the IP when its budget is spent. */
-  async recordAuthFailure(ip: string): Promise<RateLimitState> {
-    let result: RateLimiterRes;
-    try {
-      result = await this.authFailures.consume(ip);
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      result = rejection;
-    }
-    const state = stateOf(this.authFailureLimit, result);
-    if (state.remaining === 0) {
-      if (this.blocked.size > 100_000) this.sweep();
-      this.blocked.set(ip, Date.now() + state.msBeforeReset);
-    }
+  recordAuthFailure(ip: string): RateLimitState {
+    const { state } = this.authFailures.hit(ip);
+    if (state.remaining === 0) blockUntil(this.blocked, ip, Date.now() + state.msBeforeReset);
     return state;
   }
 
-  /** The failure budget of `ip` without spending any. */
-  async authFailureState(ip: string): Promise<RateLimitState> {
-    return stateOf(this.authFailureLimit, await this.authFailures.get(ip));
+  authFailureState(ip: string): RateLimitState {
+    return this.authFailures.peek(ip);
   }
 
-  /** Spends one token request of `applicationId`; `limited` when over the limit. */
-  async consumeRequest(applicationId: string): Promise<{ state: RateLimitState; limited: boolean }> {
-    try {
-      const result = await this.requests.consume(applicationId);
-      return { state: stateOf(this.requestLimit, result), limited: false };
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      return { state: stateOf(this.requestLimit, rejection), limited: true };
-    }
+  consumeRequest(applicationId: string): RequestBudget {
+    return this.requests.hit(applicationId);
   }
 
-  /** The request budget of `applicationId` without spending any. */
-  async requestState(applicationId: string): Promise<RateLimitState> {
-    return stateOf(this.requestLimit, await this.requests.get(applicationId));
+  requestState(applicationId: string): RateLimitState {
+    return this.requests.peek(applicationId);
   }
+}
 
-  private sweep(): void {
+/** Looks `ip` up in a map of blocked IPs (forgetting it once its block ended). */
+export function blockedStateIn(
+  blocked: Map<string, number>,
+  limit: number,
+  ip: string,
+  now: number,
+): RateLimitState | undefined {
+  const until = blocked.get(ip);
+  if (until === undefined) return undefined;
+  if (until <= now) {
+    blocked.delete(ip);
+    return undefined;
+  }
+  return { limit, remaining: 0, msBeforeReset: until - now };
+}
+
+/** Records that `ip` is blocked until `until` (epoch ms), keeping the map bounded. */
+export function blockUntil(blocked: Map<string, number>, ip: string, until: number): void {
+  if (blocked.size > 100_000) {
     const now = Date.now();
-    for (const [ip, until] of this.blocked) if (until <= now) this.blocked.delete(ip);
+    for (const [key, end] of blocked) if (end <= now) blocked.delete(key);
   }
+  blocked.set(ip, until);
 }

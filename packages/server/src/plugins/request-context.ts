@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'fastify/types/logger.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -18,29 +19,106 @@ export function requestIdFor(request: IncomingMessage): string {
  * and, at debug level only, one log line per request.
  */
 export function registerRequestContext(app: FastifyInstance): void {
-  app.addHook('onRequest', (request, reply, done) => {
+  // One onSend hook for both headers: every response that Fastify sends passes through it
+  // (early answers of onRequest hooks, 404, errors), and each hook costs per request.
+  // Errors raised before routing skip hooks; frameworkErrorHandler sets both itself.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
-    done();
-  });
-  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-response-time', `${reply.elapsedTime.toFixed(2)}ms`);
     done(null, payload);
   });
   const level = app.log.level;
-  if (level === 'debug' || level === 'trace') {
-    app.addHook('onResponse', (request, reply, done) => {
-      // Method, matched route and status only: never headers (Authorization), bodies or the
-      // raw URL (a client may paste a secret into a path or query string).
-      request.log.debug(
-        {
-          method: request.method,
-          route: request.routeOptions.url ?? '(no route)',
-          statusCode: reply.statusCode,
-          ms: reply.elapsedTime,
-        },
-        'request',
-      );
-      done();
-    });
+  const perRequestLines = level === 'debug' || level === 'trace';
+  if (!perRequestLines) {
+    // Fastify makes a pino child logger (with the request ID bound) for every request;
+    // with redaction that costs a few percent of a token request. Below debug level a request
+    // logs nothing unless something goes wrong, so the child is made on first use only.
+    app.setChildLoggerFactory((logger, bindings, options) => deferredChild(logger, bindings, options));
+    return;
   }
+  app.addHook('onResponse', (request, reply, done) => {
+    // Method, matched route and status only: never headers (Authorization), bodies or the
+    // raw URL (a client may paste a secret into a path or query string).
+    request.log.debug(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? '(no route)',
+        statusCode: reply.statusCode,
+        ms: reply.elapsedTime,
+      },
+      'request',
+    );
+    done();
+  });
+}
+
+type LogMethod = (...args: unknown[]) => void;
+
+/**
+ * A request logger that creates its pino child (`logger.child(bindings)`) on the first log
+ * call: the lines it writes are exactly the child's, and requests that log nothing (all of
+ * them, normally) pay for one small object instead of a child logger.
+ */
+class DeferredChildLogger {
+  private instance: FastifyBaseLogger | undefined;
+  private readonly parent: FastifyBaseLogger;
+  private readonly bindings: Bindings;
+  private readonly options: ChildLoggerOptions;
+
+  constructor(parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) {
+    this.parent = parent;
+    this.bindings = bindings;
+    this.options = options;
+  }
+
+  get level(): string {
+    return this.instance?.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.real().level = level;
+  }
+
+  fatal(...args: unknown[]): void {
+    (this.real().fatal as LogMethod)(...args);
+  }
+
+  error(...args: unknown[]): void {
+    (this.real().error as LogMethod)(...args);
+  }
+
+  warn(...args: unknown[]): void {
+    (this.real().warn as LogMethod)(...args);
+  }
+
+  info(...args: unknown[]): void {
+    (this.real().info as LogMethod)(...args);
+  }
+
+  debug(...args: unknown[]): void {
+    (this.real().debug as LogMethod)(...args);
+  }
+
+  trace(...args: unknown[]): void {
+    (this.real().trace as LogMethod)(...args);
+  }
+
+  silent(): void {}
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.real().child(bindings, options);
+  }
+
+  private real(): FastifyBaseLogger {
+    this.instance ??= this.parent.child(this.bindings, this.options);
+    return this.instance;
+  }
+}
+
+function deferredChild(
+  parent: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): FastifyBaseLogger {
+  return new DeferredChildLogger(parent, bindings, options) as unknown as FastifyBaseLogger;
 }

@@ -1,11 +1,13 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ApiError, Errors } from '../domain/errors.js';
 import type { ClientCredentialsGrant } from '../grants/client-credentials.js';
 import { authenticateClient, challenge } from '../plugins/client-auth.js';
 import { sendApiError } from '../plugins/error-handler.js';
 import { isFormContentType, parseForm } from '../plugins/form-body.js';
-import { setRateLimitHeaders, type TokenRateLimits } from '../plugins/rate-limit.js';
+import { setRateLimitHeaders, type TokenRateLimits, whenSettled } from '../plugins/rate-limit.js';
 import type { ApplicationCache, CachedApplication } from '../storage/application-cache.js';
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** Path of the token endpoint. */
 export const TOKEN_PATH = '/oauth/token';
@@ -41,32 +43,56 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
   const { applications, pepper, limits, grant } = deps;
   app.decorateRequest('oauthClient', null);
 
-  async function authenticate(
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<FastifyReply | undefined> {
+  // A callback-style hook rather than an async one: with the in-memory limiter the whole
+  // check runs synchronously, with no promise per request. Answering here (without calling
+  // `done`) ends the request before its body is read.
+  function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     setNoStore(reply);
     const blocked = limits.blockedState(request.ip);
     if (blocked !== undefined) {
       setRateLimitHeaders(reply, blocked, true);
-      return sendApiError(reply, Errors.rateLimit);
+      sendApiError(reply, Errors.rateLimit);
+      return;
     }
     const result = authenticateClient(request.headers.authorization, applications, pepper);
     if (result.outcome === 'invalid') {
-      setRateLimitHeaders(reply, await limits.recordAuthFailure(request.ip), false);
-      challenge(reply);
-      request.log.debug('client authentication failed');
-      return sendApiError(reply, Errors.invalidClient);
+      whenSettled(
+        limits.recordAuthFailure(request.ip),
+        (state) => {
+          setRateLimitHeaders(reply, state, false);
+          challenge(reply);
+          request.log.debug('client authentication failed');
+          sendApiError(reply, Errors.invalidClient);
+        },
+        done,
+      );
+      return;
     }
     if (result.outcome === 'disabled') {
-      setRateLimitHeaders(reply, await limits.requestState(result.application.id), false);
-      return sendApiError(reply, Errors.accessDenied);
+      whenSettled(
+        limits.requestState(result.application.id),
+        (state) => {
+          setRateLimitHeaders(reply, state, false);
+          sendApiError(reply, Errors.accessDenied);
+        },
+        done,
+      );
+      return;
     }
-    const { state, limited } = await limits.consumeRequest(result.application.id);
-    setRateLimitHeaders(reply, state, limited);
-    if (limited) return sendApiError(reply, Errors.rateLimit);
-    request.oauthClient = result.application;
-    return undefined;
+    const application = result.application;
+    whenSettled(
+      limits.consumeRequest(application.id),
+      ({ state, limited }) => {
+        setRateLimitHeaders(reply, state, limited);
+        if (limited) {
+          sendApiError(reply, Errors.rateLimit);
+          return;
+        }
+        request.oauthClient = application;
+        done();
+      },
+      done,
+    );
   }
 
   app.route({
@@ -80,7 +106,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
       if (params instanceof ApiError) return sendApiError(reply, params);
       const result = grant.handle(application, params);
       if (result instanceof ApiError) return sendApiError(reply, result);
-      return reply.header('content-type', 'application/json; charset=utf-8').send(result);
+      return reply.header('content-type', JSON_CONTENT_TYPE).send(result);
     },
   });
 }
