@@ -32,6 +32,11 @@ export interface BuildAppOptions {
    * and `authFailureLimit`. `serve --workers N` passes limiters shared by all workers.
    */
   readonly rateLimits?: TokenRateLimits;
+  /**
+   * Where the two limits are counted. Default: in this process's memory, from `rateLimit`
+   * and `authFailureLimit`. `serve --workers N` passes limiters shared by all workers.
+   */
+  readonly rateLimits?: TokenRateLimits;
   /** `iss` claim. Default `http://<host>:<bound port>`. */
   readonly issuer?: string;
   /** Host used in the default issuer. Default `127.0.0.1`. */
