@@ -9,7 +9,6 @@ import { clientErrorHandler, frameworkErrorHandler, registerErrorHandler } from 
 import { BODY_LIMIT_BYTES, registerRawBody } from './plugins/form-body.js';
 import { MemoryRateLimits, type TokenRateLimits } from './plugins/rate-limit.js';
 import { registerRequestContext, requestIdFor } from './plugins/request-context.js';
-import { TokenLifecycle } from './revocation/lifecycle.js';
 import { registerJwksRoute } from './routes/jwks.js';
 import { registerNotFound } from './routes/not-found.js';
 import { registerTokenRoute } from './routes/token.js';
@@ -27,11 +26,6 @@ export interface BuildAppOptions {
   readonly rateLimit?: RateLimitSetting;
   /** Failed authentications per client IP. Default 20/60. */
   readonly authFailureLimit?: RateLimitSetting;
-  /**
-   * Where the two limits are counted. Default: in this process's memory, from `rateLimit`
-   * and `authFailureLimit`. `serve --workers N` passes limiters shared by all workers.
-   */
-  readonly rateLimits?: TokenRateLimits;
   /**
    * Where the two limits are counted. Default: in this process's memory, from `rateLimit`
    * and `authFailureLimit`. `serve --workers N` passes limiters shared by all workers.
@@ -66,30 +60,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const catalogue = new ScopeCatalogue(options.scopes ?? DEFAULT_SCOPES);
   const applications = new ApplicationCache(catalogue);
   const keys = new KeyRing(pepper);
-  const host = options.host ?? DEFAULTS.host;
-  const issuer = (): string => options.issuer ?? defaultIssuer(app, host);
-  const onFollowError = (error: unknown): void =>
-    logger.error({ err: error }, 'cannot follow database changes');
-  const lifecycle = new TokenLifecycle({ storage, keys, applications, issuer, onError: onFollowError });
   const follower = new ChangeFollower(
     storage,
     {
       application: (id) => applications.refresh(storage, id),
       signingKeys: () => keys.load(storage, applications.anyNeverExpiring),
-      revokedToken: (jti) => lifecycle.revokedToken(jti),
-      tick: () => {
-        keys.publish(applications.anyNeverExpiring);
-        lifecycle.tick();
-      },
+      tick: () => keys.publish(applications.anyNeverExpiring),
     },
-    onFollowError,
+    (error) => logger.error({ err: error }, 'cannot follow database changes'),
   );
 
   await ensureSigningKey(storage, pepper);
   // Mark first, then load: a change landing in between is applied twice, never missed.
   await follower.markCurrent();
   await applications.loadAll(storage);
-  await lifecycle.load();
   await keys.load(storage, applications.anyNeverExpiring);
 
   const app: FastifyInstance = Fastify({
@@ -110,8 +94,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       options.rateLimit ?? { points: 600, durationSeconds: 60 },
       options.authFailureLimit ?? { points: 20, durationSeconds: 60 },
     );
+  const host = options.host ?? DEFAULTS.host;
   const grant = new ClientCredentialsGrant(keys, {
-    issuer,
+    issuer: () => options.issuer ?? defaultIssuer(app, host),
     audience: options.audience ?? DEFAULTS.audience,
   });
 
@@ -120,7 +105,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerRawBody(app);
   registerTokenRoute(app, { applications, pepper, limits, grant });
   registerJwksRoute(app, keys);
-  lifecycle.register(app, { pepper, limits, catalogue });
   registerNotFound(app, limits);
 
   follower.start(options.changePollIntervalMs ?? CHANGE_POLL_INTERVAL_MS);
