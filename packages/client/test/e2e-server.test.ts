@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
+import { inspect, promisify } from 'node:util';
 import {
   type ConfigInput,
   createApplication,
@@ -178,7 +178,6 @@ describe('against the real token server', () => {
     assert.match(error.requestId ?? '', /\S/);
     assert.match(error.headers?.get('www-authenticate') ?? '', /^Basic realm=/);
     assert.equal(counter.count(), 1);
-    const { inspect } = await import('node:util');
     for (const text of [error.message, String(error), inspect(error), JSON.stringify(error)]) {
       assert.ok(!text.includes(wrong));
       assert.ok(!text.includes(server.active.secret));
