@@ -314,6 +314,24 @@ describe('the smscx CLI against the real token server', () => {
     assert.equal(jwtPayload(String(res.access_token)).client_id, server.active.id);
   });
 
+  test('SMSCX_DEBUG=1 logs request and response with request ids, and no credential or token', async () => {
+    const r = await cli(['token', '--host', server.url, '--token-only'], {
+      SMSCX_APPLICATION_ID: server.active.id,
+      SMSCX_APPLICATION_SECRET: server.active.secret,
+      SMSCX_DEBUG: '1',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const token = r.stdout.trim();
+    assert.ok(token.length > 20);
+    assert.match(r.stderr, /^smscx request .*"authorization":"Basic \[REDACTED\]"/m);
+    assert.match(r.stderr, /^smscx response .*"status":200,"requestId":"[^"]+"/m);
+    assert.ok(!r.stderr.includes(server.active.secret));
+    assert.ok(!r.stderr.includes(token));
+    assert.ok(
+      !r.stderr.includes(Buffer.from(`${server.active.id}:${server.active.secret}`).toString('base64')),
+    );
+  });
+
   test('exits 3 on bad credentials, one line on stderr without the secret', async () => {
     const r = await cli(['token', '--host', server.url], {
       SMSCX_APPLICATION_ID: server.active.id,
