@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_SCOPES } from './domain/scopes.js';
 
@@ -17,6 +18,7 @@ import { DEFAULT_SCOPES } from './domain/scopes.js';
  * | `--audience` | `SMSCX_AUDIENCE` | `https://api.sms.cx` |
  * | `--scope-catalogue` | `SMSCX_SCOPES` | `sms viber whatsapp multichannel conversations groups templates originators numbers reports shortlinks attachments optouts otp` |
  * | `--pepper-file` | `SMSCX_PEPPER_FILE` | `<folder of the db>/pepper` |
+ * | `--workers N` | `SMSCX_WORKERS` | the number of CPU cores (`os.availableParallelism()`) |
  *
  * @module
  */
@@ -51,6 +53,8 @@ export interface ServerConfig {
   readonly scopes: readonly string[];
   /** File holding the 32-byte pepper. */
   readonly pepperFile: string;
+  /** Server processes sharing the port; 1 = a single process, no cluster primary. */
+  readonly workers: number;
 }
 
 /** Environment variable of every option. */
@@ -65,6 +69,7 @@ export const ENV = {
   audience: 'SMSCX_AUDIENCE',
   scopes: 'SMSCX_SCOPES',
   pepperFile: 'SMSCX_PEPPER_FILE',
+  workers: 'SMSCX_WORKERS',
 } as const;
 
 /** Defaults of every option that has one. */
@@ -104,6 +109,23 @@ export function parsePort(value: string): number {
   return port;
 }
 
+/** Most worker processes `--workers` accepts. */
+export const MAX_WORKERS = 256;
+
+/** The default number of workers: one per CPU core the process may use. */
+export function defaultWorkers(): number {
+  return Math.min(availableParallelism(), MAX_WORKERS);
+}
+
+/** Parses a worker count (1 to {@link MAX_WORKERS}). @throws ConfigError */
+export function parseWorkers(value: string): number {
+  const workers = Number(value);
+  if (!/^\d{1,3}$/.test(value) || workers < 1 || workers > MAX_WORKERS) {
+    throw new ConfigError(`workers must be an integer 1-${MAX_WORKERS}`);
+  }
+  return workers;
+}
+
 /** Parses a log level. @throws ConfigError */
 export function parseLogLevel(value: string): LogLevel {
   if (!(LOG_LEVELS as readonly string[]).includes(value)) {
@@ -136,6 +158,7 @@ export interface ConfigInput {
   readonly audience?: string | undefined;
   readonly scopes?: string | undefined;
   readonly pepperFile?: string | undefined;
+  readonly workers?: string | undefined;
 }
 
 /**
@@ -164,5 +187,6 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     audience: pick(input.audience, 'audience') ?? DEFAULTS.audience,
     scopes: parseScopeCatalogue(pick(input.scopes, 'scopes') ?? DEFAULT_SCOPES.join(' ')),
     pepperFile: pick(input.pepperFile, 'pepperFile') ?? defaultPepperFile(dbPath),
+    workers: parseWorkers(pick(input.workers, 'workers') ?? String(defaultWorkers())),
   };
 }

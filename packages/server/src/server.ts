@@ -5,6 +5,7 @@ import { type CreatedApplication, createApplication } from './domain/application
 import { loadOrCreatePepper } from './domain/secrets.js';
 import { ensureSigningKey } from './keys/key-ring.js';
 import { createLogger } from './logger.js';
+import type { TokenRateLimits } from './plugins/rate-limit.js';
 import { openSqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Storage } from './storage/types.js';
 
@@ -23,6 +24,31 @@ export interface StartServerOptions {
   readonly out?: NodeJS.WritableStream;
   /** Install SIGTERM/SIGINT handlers that close and exit 0. Default false. */
   readonly handleSignals?: boolean;
+  /**
+   * `standalone` (default): create the `default` application on a first start and print the
+   * banner and `listening on <url>`. `worker`: one of several processes of `serve --workers N`,
+   * whose primary did the first-start work and prints those lines once; a worker prints nothing.
+   */
+  readonly role?: 'standalone' | 'worker';
+  /** Limiters shared with other processes (a cluster worker). Default: in this process's memory. */
+  readonly rateLimits?: TokenRateLimits;
+}
+
+/**
+ * The first-start work, done once per start whatever the number of processes: opens the
+ * database (running migrations), reads or creates the pepper, makes sure a signing key exists
+ * and, when there is no application at all, creates the `default` one (returned, with its
+ * secret, so its banner can be printed).
+ */
+export async function initializeDatabase(config: ServerConfig): Promise<CreatedApplication | undefined> {
+  const storage = openSqliteStorage(config.dbPath);
+  try {
+    const pepper = loadOrCreatePepper(config.pepperFile);
+    await ensureSigningKey(storage, pepper);
+    return await createDefaultApplication(storage, pepper, config);
+  } finally {
+    await storage.close();
+  }
 }
 
 /**
@@ -37,8 +63,12 @@ export async function startServer(
   const storage = openSqliteStorage(config.dbPath);
   try {
     const pepper = loadOrCreatePepper(config.pepperFile);
-    await ensureSigningKey(storage, pepper);
-    const created = await createDefaultApplication(storage, pepper, config);
+    const standalone = options.role !== 'worker';
+    let created: CreatedApplication | undefined;
+    if (standalone) {
+      await ensureSigningKey(storage, pepper);
+      created = await createDefaultApplication(storage, pepper, config);
+    }
     const app = await buildApp({
       storage,
       pepper,
@@ -49,12 +79,12 @@ export async function startServer(
       scopes: config.scopes,
       logger: createLogger(config.logLevel),
       ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
+      ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
     });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const url = `http://${host}:${port}`;
+    const url = baseUrl(config.host, port);
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
@@ -79,8 +109,10 @@ export async function startServer(
       process.once('SIGINT', onSignal);
     }
     // Only now announce readiness: whoever waits for this line may signal us right away.
-    if (created !== undefined) out.write(banner(created, url));
-    out.write(`listening on ${url}\n`);
+    if (standalone) {
+      if (created !== undefined) out.write(banner(created, url));
+      out.write(`listening on ${url}\n`);
+    }
     return { app, url, close };
   } catch (error) {
     await storage.close();
@@ -101,9 +133,16 @@ async function createDefaultApplication(
   });
 }
 
-// Printed once, straight to stdout and never through the logger: this is the only time the
-// default application's secret exists in clear.
-function banner({ application, secret }: CreatedApplication, url: string): string {
+/** `http://<host>:<port>`, with an IPv6 host in brackets. */
+export function baseUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The lines printed when the `default` application was just created. Printed once, straight
+ * to stdout and never through the logger: this is the only time its secret exists in clear.
+ */
+export function banner({ application, secret }: CreatedApplication, url: string): string {
   return [
     'Created the application "default" with every scope (this secret is shown only once):',
     `  Application ID:     ${application.id}`,

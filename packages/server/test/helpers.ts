@@ -74,14 +74,19 @@ export interface TestServer {
   stop(): Promise<number | null>;
 }
 
-/** Starts `serve --port 0 --db <db>` plus `args` and waits for the "listening on" line. */
+/**
+ * Starts `serve --port 0 --db <db>` plus `args` and waits for the "listening on" line. One
+ * process (`SMSCX_WORKERS=1`) unless `args` or `env` say otherwise: with several workers each
+ * follows admin changes on its own, so "the new secret works" on one worker does not yet mean
+ * "the old one fails" on the other (workers.test.ts covers the multi-process server).
+ */
 export async function startServer(
   db: string,
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<TestServer> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db, ...args], {
-    env: { ...cleanEnv(), SMSCX_LOG_LEVEL: 'warn', ...env },
+    env: { ...cleanEnv(), SMSCX_LOG_LEVEL: 'warn', SMSCX_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,10 +1,15 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveConfig } from '../config.js';
 import { startServer } from '../server.js';
 import { UsageError } from './errors.js';
 import { USAGE } from './usage.js';
 
-/** `smscx-oauth-server serve [options]`: runs until SIGTERM/SIGINT. */
+/**
+ * `smscx-oauth-server serve [options]`: runs until SIGTERM/SIGINT. With `--workers 1` the
+ * server is this one process; with more, this process becomes the cluster primary and each
+ * worker (a fork running this same command) lands here again as `cluster.isWorker`.
+ */
 export async function runServe(args: string[]): Promise<void> {
   let values: ReturnType<typeof parse>['values'];
   try {
@@ -29,12 +34,19 @@ export async function runServe(args: string[]): Promise<void> {
       audience: values.audience,
       scopes: values['scope-catalogue'],
       pepperFile: values['pepper-file'],
+      workers: values.workers,
     });
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
-  await startServer(config, { handleSignals: true });
+  if (cluster.isWorker) {
+    await (await import('../cluster/worker.js')).runWorker(config);
+  } else if (config.workers > 1) {
+    await (await import('../cluster/primary.js')).runPrimary(config);
+  } else {
+    await startServer(config, { handleSignals: true });
+  }
 }
 
 function parse(args: string[]) {
@@ -53,6 +65,7 @@ function parse(args: string[]) {
       audience: { type: 'string' },
       'scope-catalogue': { type: 'string' },
       'pepper-file': { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

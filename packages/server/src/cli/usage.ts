@@ -24,6 +24,7 @@ serve options (flag, environment variable, default)
   --audience <uri>               SMSCX_AUDIENCE             https://api.sms.cx
   --scope-catalogue <scopes>     SMSCX_SCOPES               sms viber whatsapp ... otp
   --pepper-file <path>           SMSCX_PEPPER_FILE          <db folder>/pepper
+  --workers <N>                  SMSCX_WORKERS              number of CPU cores (1 = one process)
 
 apps and keys options
   --db <path>                    SMSCX_DB                   ./data/smscx-oauth.db

@@ -160,6 +160,13 @@ export class MemoryRateLimits implements TokenRateLimits {
   requestState(applicationId: string): RateLimitState {
     return this.requests.peek(applicationId);
   }
+
+  /** Every blocked IP with when its block ends (epoch ms), for a worker that just started. */
+  blockedEntries(now: number = Date.now()): [ip: string, until: number][] {
+    const entries: [string, number][] = [];
+    for (const [ip, until] of this.blocked) if (until > now) entries.push([ip, until]);
+    return entries;
+  }
 }
 
 /** Looks `ip` up in a map of blocked IPs (forgetting it once its block ended). */
