@@ -3,7 +3,7 @@
 // pinned to its own core, so the load generator never competes with the server under test.
 //
 // Usage: node --import tsx src/autocannon-driver.ts <config.json>
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { basicAuth, type Credential, isMain } from './targets/common.js';
 
@@ -41,9 +41,8 @@ export interface RunResult {
   loadCpuPercent: number;
 }
 
-/** utime + stime of a process in seconds, from /proc/<pid>/stat (clock ticks of 1/100 s); null if unreadable. */
-function procCpuSeconds(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
+/** utime + stime of one process in seconds, from /proc/<pid>/stat (clock ticks of 1/100 s); null if unreadable. */
+function ownCpuSeconds(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
@@ -52,6 +51,34 @@ function procCpuSeconds(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/** Live child processes of `pid` (e.g. the cluster workers of `serve --workers N`). */
+function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // ended while we looked
+    }
+  }
+  return children;
+}
+
+/**
+ * CPU seconds of the server: its own plus its live child processes' (a multi-process server's
+ * workers); null if unreadable.
+ */
+function procCpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  const own = ownCpuSeconds(pid);
+  if (own === null) return null;
+  let total = own;
+  for (const child of childPids(pid)) total += ownCpuSeconds(child) ?? 0;
+  return total;
 }
 
 function options(config: DriverConfig, duration: number): autocannon.Options {

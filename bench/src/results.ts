@@ -14,6 +14,8 @@ export interface BenchConfig {
   connections: number;
   extraConnections: number[];
   scale: number[];
+  /** Worker counts of the workers scenario (`serve --workers N`), e.g. [1, 2]; empty = skipped. */
+  workers: number[];
   startupSamples: number;
   micro: string[];
   serverCpu: number | undefined;
@@ -63,6 +65,16 @@ export interface ScaleResult {
   row?: LoadRow;
 }
 
+/** Ours with N worker processes (`serve --workers N`), server and load generator unpinned. */
+export interface WorkersResult {
+  workers: number;
+  status: 'ok' | 'failed';
+  error?: string;
+  row?: LoadRow;
+  /** Startup (spawn → `listening on`), ms. */
+  startupMs?: number;
+}
+
 export interface Check {
   name: string;
   goal: string;
@@ -76,6 +88,8 @@ export interface BenchResults {
   config: BenchConfig;
   targets: TargetResult[];
   scale: ScaleResult[];
+  /** The workers scenario (absent in results written before it existed). */
+  workers?: WorkersResult[];
   micro: Record<string, MicroSection>;
   checks: Check[];
   notes: string[];

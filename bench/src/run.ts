@@ -7,11 +7,13 @@
 //   --connections 50       the main concurrency, every target (BENCH_CONNECTIONS)
 //   --extra-connections 10,200   more concurrencies for ours and the best peer; "none" to skip
 //   --scale 10,10000,100000      application counts for the scale scenario; "none" to skip (BENCH_SCALE)
+//   --workers 1,2          `serve --workers N` counts for the workers scenario, unpinned; "none" to skip (BENCH_WORKERS)
 //   --startup-samples 3    server starts timed per scale point (BENCH_STARTUP_SAMPLES)
 //   --micro verifier,sdk   micro-benchmarks; "none" to skip (BENCH_MICRO)
 //   --out bench/results    where latest.{md,json,svg} go (BENCH_OUT)
 //   --server-cpu 0 --load-cpu 1   taskset pinning; --no-pin to disable (BENCH_NO_PIN=1)
 //   --note "text"          a note printed at the top of the report, repeatable (BENCH_NOTE)
+//   --help                 print this list
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +34,7 @@ import {
   type ScaleResult,
   type TargetResult,
   toRow,
+  type WorkersResult,
 } from './results.js';
 import { seedApplications } from './seed.js';
 import { median } from './stats.js';
@@ -89,6 +92,27 @@ function rejectPositionals(positionals: string[]): void {
   );
 }
 
+const HELP = `Usage: npm run bench -- [flags]   (every flag also as a BENCH_* environment variable)
+
+  --targets ceiling,ours,oidc-provider,oauth2-server   load targets; "none" for none
+  --duration 10                 seconds per measured run
+  --runs 3                      measured runs per cell (the median is reported)
+  --warmup 3                    warm-up seconds before a target's first run (0 = none)
+  --connections 50              the main concurrency
+  --extra-connections 10,200    more concurrencies for ours and the best peer; "none"
+  --scale 10,10000,100000       application counts for the scale scenario; "none"
+  --workers 1,2                 serve --workers N for the workers scenario (unpinned); "none"
+  --startup-samples 3           timed server starts per scale point
+  --micro verifier,sdk          micro-benchmarks; "none"
+  --out bench/results           where latest.{md,json,svg} are written
+  --server-cpu 0 --load-cpu 1   taskset cores; --no-pin to disable pinning
+  --note "text"                 a note at the top of the report (repeatable)
+
+A short run of our server against the ceiling, written outside the committed results:
+  npm run bench -- --targets ceiling,ours --duration 5 --runs 3 --extra-connections none \\
+    --scale none --workers none --micro none --out /tmp/bench
+`;
+
 export interface CliOptions {
   config: BenchConfig;
   outDir: string;
@@ -114,13 +138,19 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'server-cpu': { type: 'string' },
       'load-cpu': { type: 'string' },
       'no-pin': { type: 'boolean' },
+      workers: { type: 'string' },
       note: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
     allowPositionals: true,
   });
   rejectPositionals(parsed.positionals);
   const { values } = parsed;
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
   const targets = list(values.targets ?? env.BENCH_TARGETS, TARGET_NAMES.join(','));
   for (const t of targets) {
     if (!TARGET_NAMES.includes(t as TargetName))
@@ -143,6 +173,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       Math.round(num(c, 'extra-connections')),
     ),
     scale: list(values.scale ?? env.BENCH_SCALE, '10,10000,100000').map((n) => Math.round(num(n, 'scale'))),
+    workers: list(values.workers ?? env.BENCH_WORKERS, '1,2').map((n) =>
+      Math.max(1, Math.round(num(n, 'workers'))),
+    ),
     startupSamples: Math.max(
       1,
       Math.round(num(values['startup-samples'] ?? env.BENCH_STARTUP_SAMPLES ?? '3', 'startup-samples')),
@@ -305,6 +338,83 @@ async function benchScale(
   }
 }
 
+/**
+ * Ours with 1, 2, ... worker processes (`serve --workers N`) on one database, measured in interleaved
+ * rounds. Unpinned: the point is to let N workers use the machine's cores, which the load generator
+ * then shares (the report says so).
+ */
+async function benchWorkers(config: BenchConfig, start: StartOptions): Promise<WorkersResult[]> {
+  log(`\n== workers: ours with --workers ${config.workers.join(', ')} (server and load generator unpinned)`);
+  const results: WorkersResult[] = config.workers.map((workers) => ({ workers, status: 'ok' }));
+  const live: { result: WorkersResult; server: RunningTarget; runs: RunResult[] }[] = [];
+  try {
+    await waitForBuild();
+    const dbPath = join(start.tmpDir, 'workers.db');
+    const credentials = await seedApplications(dbPath, 1);
+    const unpinned: StartOptions = { ...start, cpu: undefined };
+    for (const result of results) {
+      try {
+        const server = await startOursOn(dbPath, credentials, unpinned, result.workers);
+        live.push({ result, server, runs: [] });
+        result.startupMs = server.startupMs;
+        await checkToken(server.url, credentials[0]!);
+        log(
+          `   --workers ${result.workers}: pid ${server.pid}, ready after ${Math.round(server.startupMs)} ms`,
+        );
+      } catch (err) {
+        result.status = 'failed';
+        result.error = (err as Error).message;
+        loud(`workers ${result.workers}: ABORTED: ${result.error}`);
+      }
+    }
+    for (let round = 0; round < config.runs; round++) {
+      for (const entry of live) {
+        if (entry.result.status !== 'ok') continue;
+        log(`   --workers ${entry.result.workers}: run ${round + 1}/${config.runs}`);
+        try {
+          const [run] = await runLoad({
+            url: entry.server.url,
+            connections: config.connections,
+            duration: config.duration,
+            runs: 1,
+            warmup: round === 0 ? config.warmup : 0,
+            credentials,
+            serverPid: entry.server.pid,
+            cpu: undefined,
+            taskset: null,
+          });
+          entry.runs.push(run!);
+        } catch (err) {
+          loud(`workers ${entry.result.workers}: load run failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    for (const entry of live) {
+      if (entry.runs.length === 0) {
+        if (entry.result.status === 'ok') {
+          entry.result.status = 'failed';
+          entry.result.error = 'every load run failed';
+        }
+        continue;
+      }
+      entry.result.row = toRow(entry.server.name, config.connections, 1, entry.runs);
+      if (entry.result.row.non2xx > 0)
+        loud(`workers ${entry.result.workers}: ${entry.result.row.non2xx} non-2xx answers`);
+    }
+  } catch (err) {
+    for (const result of results) {
+      if (result.status === 'ok' && result.row === undefined) {
+        result.status = 'failed';
+        result.error = (err as Error).message;
+      }
+    }
+    loud(`workers scenario: ${(err as Error).message}`);
+  } finally {
+    for (const entry of live) await entry.server.stop();
+  }
+  return results;
+}
+
 /** Runs the whole benchmark and writes latest.{md,json,svg} into outDir. */
 export async function runBench({ config, outDir, pin, notes: given }: CliOptions): Promise<BenchResults> {
   const machine = describeMachine();
@@ -365,6 +475,7 @@ export async function runBench({ config, outDir, pin, notes: given }: CliOptions
     }
     for (const apps of config.scale)
       results.scale.push(await benchScale(apps, config, start, config.loadCpu));
+    if (config.workers.length > 0) results.workers = await benchWorkers(config, start);
 
     if (config.micro.length > 0 && start.taskset && config.loadCpu !== undefined) {
       // The micro-benchmarks run in this process: pin it (all threads) to the load core, away from the

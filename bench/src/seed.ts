@@ -3,9 +3,10 @@
 // PLUGGABLE: `seedApplications(dbPath, count)` is the one seam. A single application (the `ours`
 // target) is created through the shipped admin CLI (`smscx-oauth-server apps create --json`), exactly
 // as a user would. Many applications (the scale scenario) go through `packageSeeder`, which drives the
-// server package's public API in-process, because one CLI process per application is far too slow for
-// 10,000 or 100,000; if the package cannot be imported, the CLI seeder is used up to CLI_SEED_LIMIT.
-// `setSeeder` replaces all of this (e.g. with a dedicated bulk API).
+// server package's public API in-process (`createApplications`: every application in one
+// transaction), because one CLI process per application is far too slow for 10,000 or 100,000; if
+// the package cannot be imported, the CLI seeder is used up to CLI_SEED_LIMIT. `setSeeder` replaces
+// all of this.
 import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,21 +68,19 @@ export const cliSeeder: Seeder = async (dbPath, count) => {
 interface ServerPackage {
   openSqliteStorage(dbPath: string): { close(): Promise<void> | void };
   loadOrCreatePepper(file: string): Buffer;
-  createApplication(
+  createApplications(
     storage: unknown,
     pepper: Buffer,
-    input: { name: string; scopes: readonly string[]; tokenExpiration: '1d' | '1w' | 'never' },
-  ): Promise<{ application: { id: string }; secret: string }>;
+    inputs: readonly { name: string; scopes: readonly string[]; tokenExpiration: '1d' | '1w' | 'never' }[],
+  ): Promise<{ application: { id: string }; secret: string }[]>;
   DEFAULT_SCOPES: readonly string[];
 }
 
 /**
  * In-process seeder over the server package's public exports (openSqliteStorage, loadOrCreatePepper,
- * createApplication): one process, one open database, the same pepper file the CLI and `serve` use by
- * default (`pepper` next to the database). Null when the package is not built.
- *
- * TODO(lead): when the server package exports a dedicated bulk-creation API (one transaction), call it
- * here instead of the createApplication loop.
+ * createApplications): one process, one open database, one transaction for all the applications, and
+ * the same pepper file the CLI and `serve` use by default (`pepper` next to the database). Null when
+ * the package is not built.
  */
 async function packageSeeder(): Promise<Seeder | null> {
   const specifier = 'smscx-oauth-server'; // a variable: no compile-time dependency on the built package
@@ -91,21 +90,19 @@ async function packageSeeder(): Promise<Seeder | null> {
   } catch {
     return null;
   }
-  if (typeof pkg.createApplication !== 'function' || typeof pkg.openSqliteStorage !== 'function') return null;
+  if (typeof pkg.createApplications !== 'function' || typeof pkg.openSqliteStorage !== 'function')
+    return null;
   return async (dbPath, count) => {
     const storage = pkg.openSqliteStorage(dbPath);
     try {
       const pepper = pkg.loadOrCreatePepper(join(dirname(resolve(dbPath)), 'pepper'));
-      const credentials: Credential[] = [];
-      for (let i = 0; i < count; i++) {
-        const { application, secret } = await pkg.createApplication(storage, pepper, {
-          name: `bench-${i}`,
-          scopes: pkg.DEFAULT_SCOPES,
-          tokenExpiration: '1d',
-        });
-        credentials.push({ id: application.id, secret });
-      }
-      return credentials;
+      const inputs = Array.from({ length: count }, (_, i) => ({
+        name: `bench-${i}`,
+        scopes: pkg.DEFAULT_SCOPES,
+        tokenExpiration: '1d' as const,
+      }));
+      const created = await pkg.createApplications(storage, pepper, inputs);
+      return created.map(({ application, secret }) => ({ id: application.id, secret }));
     } finally {
       await storage.close();
     }

@@ -40,6 +40,8 @@ test('the harness benchmarks the ceiling target and writes md, json and svg repo
         'none',
         '--scale',
         'none',
+        '--workers',
+        'none',
         '--micro',
         'none',
         '--out',
@@ -84,6 +86,8 @@ test('CLI flags override the defaults', () => {
   assert.deepEqual(config.scale, []);
   assert.equal(config.connections, 50);
   assert.deepEqual(config.extraConnections, [10, 200]);
+  assert.deepEqual(config.workers, [1, 2]);
+  assert.deepEqual(parseCli(['--workers', 'none'], {}).config.workers, []);
   assert.equal(pin, false);
   assert.throws(() => parseCli(['--targets', 'nginx'], {}), /unknown target/);
 });

@@ -120,6 +120,33 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('');
   }
 
+  const workers = results.workers ?? [];
+  if (workers.length > 0) {
+    out.push('## Workers: ours with `serve --workers N`', '');
+    out.push(
+      `Server (primary + N workers) and load generator **unpinned** on ${results.machine.cores} cores, ` +
+        `c=${results.config.connections}, rounds interleaved. With ${results.machine.cores} cores the load ` +
+        'generator (and, with N > 1, the primary that counts the rate limits) shares the cores with the workers: ' +
+        'the ratio shows what this machine gains, not what N free cores would. CPU % is of one core, summed over ' +
+        'the server processes.',
+      '',
+    );
+    out.push(
+      '| workers | req/s (median) | run spread | p50 ms | p99 ms | non-2xx | CPU % server / loadgen | × 1 worker | status |',
+    );
+    out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    const one = workers.find((w) => w.workers === 1 && w.row)?.row?.requestsPerSec;
+    for (const w of workers) {
+      const r = w.row;
+      const times = r && one ? `${fmt(r.requestsPerSec / one, 2)}×` : '';
+      out.push(
+        `| ${w.workers} | ${fmt(r?.requestsPerSec)} | ${r ? spread(r) : ''} | ${fmt(r?.latencyP50, 1)} | ${fmt(r?.latencyP99, 1)} | ` +
+          `${r?.non2xx ?? ''} | ${r ? cpu(r) : ''} | ${times} | ${w.status}${w.error ? `: ${w.error.split('\n')[0]}` : ''} |`,
+      );
+    }
+    out.push('');
+  }
+
   const sections = Object.entries(results.micro);
   if (sections.length > 0) {
     out.push('## Micro-benchmarks', '');

@@ -1,7 +1,8 @@
 // Target "ours": the token server as shipped, started through its own CLI:
 //   node packages/server/bin/smscx-oauth-server.js serve --host 127.0.0.1 --port <free> --db <db>
-//        --rate-limit 100000000/60 --auth-failure-limit 1000/60
-// The limits are raised so the benchmark measures issuing tokens, not answering 429s.
+//        --rate-limit 100000000/60 --auth-failure-limit 1000/60 --workers 1
+// The limits are raised so the benchmark measures issuing tokens, not answering 429s. One worker
+// (one process, pinned to the server core) unless the workers scenario asks for more.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVER_BIN, seedApplications } from '../seed.js';
@@ -39,19 +40,23 @@ export async function waitForBuild(timeoutMs = 30_000): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
-/** Starts the shipped server on an existing database whose applications are `credentials`. */
+/**
+ * Starts the shipped server on an existing database whose applications are `credentials`, with
+ * `workers` processes (`serve --workers`).
+ */
 export async function startOursOn(
   dbPath: string,
   credentials: Credential[],
   opts: StartOptions,
+  workers = 1,
 ): Promise<RunningTarget> {
   try {
-    return await spawnOurs(dbPath, credentials, opts);
+    return await spawnOurs(dbPath, credentials, opts, workers);
   } catch (err) {
     // Only a build that vanished under us is retried (once); any other failure is real.
     if (!/ERR_MODULE_NOT_FOUND|Cannot find module/.test((err as Error).message)) throw err;
     await waitForBuild();
-    return spawnOurs(dbPath, credentials, opts);
+    return spawnOurs(dbPath, credentials, opts, workers);
   }
 }
 
@@ -59,6 +64,7 @@ async function spawnOurs(
   dbPath: string,
   credentials: Credential[],
   opts: StartOptions,
+  workers: number,
 ): Promise<RunningTarget> {
   const port = await freePort();
   const server = await spawnServer({
@@ -77,6 +83,8 @@ async function spawnOurs(
       '100000000/60',
       '--auth-failure-limit',
       '1000/60',
+      '--workers',
+      String(workers),
     ],
     cwd: REPO_DIR,
     cpu: opts.cpu,
@@ -88,7 +96,7 @@ async function spawnOurs(
     },
   });
   return {
-    name: 'ours',
+    name: workers === 1 ? 'ours' : `ours --workers ${workers}`,
     pid: server.pid,
     port: server.port,
     url: `http://127.0.0.1:${server.port}`,
