@@ -9,6 +9,7 @@ import { clientErrorHandler, frameworkErrorHandler, registerErrorHandler } from 
 import { BODY_LIMIT_BYTES, registerRawBody } from './plugins/form-body.js';
 import { MemoryRateLimits, type TokenRateLimits } from './plugins/rate-limit.js';
 import { registerRequestContext, requestIdFor } from './plugins/request-context.js';
+import { TokenLifecycle } from './revocation/lifecycle.js';
 import { registerJwksRoute } from './routes/jwks.js';
 import { registerNotFound } from './routes/not-found.js';
 import { registerTokenRoute } from './routes/token.js';
@@ -60,20 +61,30 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const catalogue = new ScopeCatalogue(options.scopes ?? DEFAULT_SCOPES);
   const applications = new ApplicationCache(catalogue);
   const keys = new KeyRing(pepper);
+  const host = options.host ?? DEFAULTS.host;
+  const issuer = (): string => options.issuer ?? defaultIssuer(app, host);
+  const onFollowError = (error: unknown): void =>
+    logger.error({ err: error }, 'cannot follow database changes');
+  const lifecycle = new TokenLifecycle({ storage, keys, applications, issuer, onError: onFollowError });
   const follower = new ChangeFollower(
     storage,
     {
       application: (id) => applications.refresh(storage, id),
       signingKeys: () => keys.load(storage, applications.anyNeverExpiring),
-      tick: () => keys.publish(applications.anyNeverExpiring),
+      revokedToken: (jti) => lifecycle.revokedToken(jti),
+      tick: () => {
+        keys.publish(applications.anyNeverExpiring);
+        lifecycle.tick();
+      },
     },
-    (error) => logger.error({ err: error }, 'cannot follow database changes'),
+    onFollowError,
   );
 
   await ensureSigningKey(storage, pepper);
   // Mark first, then load: a change landing in between is applied twice, never missed.
   await follower.markCurrent();
   await applications.loadAll(storage);
+  await lifecycle.load();
   await keys.load(storage, applications.anyNeverExpiring);
 
   const app: FastifyInstance = Fastify({
@@ -94,9 +105,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       options.rateLimit ?? { points: 600, durationSeconds: 60 },
       options.authFailureLimit ?? { points: 20, durationSeconds: 60 },
     );
-  const host = options.host ?? DEFAULTS.host;
   const grant = new ClientCredentialsGrant(keys, {
-    issuer: () => options.issuer ?? defaultIssuer(app, host),
+    issuer,
     audience: options.audience ?? DEFAULTS.audience,
   });
 
@@ -105,6 +115,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerRawBody(app);
   registerTokenRoute(app, { applications, pepper, limits, grant });
   registerJwksRoute(app, keys);
+  lifecycle.register(app, { pepper, limits, catalogue });
   registerNotFound(app, limits);
 
   follower.start(options.changePollIntervalMs ?? CHANGE_POLL_INTERVAL_MS);

@@ -38,7 +38,9 @@ export type {
   ApplicationStatus,
   ChangeEntity,
   ChangeRecord,
+  RevokedTokenRecord,
   SigningKeyRecord,
   Storage,
   TokenExpiration,
+  TokenRevocation,
 } from './storage/types.js';

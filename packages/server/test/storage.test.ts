@@ -2,7 +2,8 @@
 // run through the same checks (call `storageBehaviour` with its factory).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ScopeCatalogue } from '../src/domain/scopes.js';
 import { ApplicationCache } from '../src/storage/application-cache.js';
@@ -129,6 +130,64 @@ export function storageBehaviour(name: string, open: () => Promise<Storage>): vo
       assert.equal((await storage.changesSince(start, 1)).length, 1);
       await storage.close();
     });
+
+    it('puts tokens on the denylist idempotently and logs each new entry once', async () => {
+      const storage = await open();
+      const a = application();
+      await storage.createApplication(a);
+      const start = await storage.latestChange();
+      const revocation = { jti: 'jti-1', applicationId: a.id, expiresAt: 2_000 };
+      assert.equal(await storage.revokeToken(revocation, 1_000), true);
+      assert.equal(await storage.revokeToken({ ...revocation, expiresAt: 9_999 }, 1_500), false);
+      assert.deepEqual(await storage.getRevokedToken('jti-1'), {
+        jti: 'jti-1',
+        applicationId: a.id,
+        expiresAt: 2_000,
+        revokedAt: 1_000,
+      });
+      assert.equal(await storage.isTokenRevoked('jti-1'), true);
+      assert.equal(await storage.isTokenRevoked('jti-2'), false);
+      assert.equal(await storage.getRevokedToken('jti-2'), null);
+      assert.deepEqual(
+        (await storage.changesSince(start)).map((c) => [c.entity, c.entityId]),
+        [['revoked_token', 'jti-1']],
+      );
+      await storage.close();
+    });
+
+    it('keeps entries until their token expires, and never-expiring ones forever', async () => {
+      const storage = await open();
+      const a = application();
+      await storage.createApplication(a);
+      await storage.revokeToken({ jti: 'short', applicationId: a.id, expiresAt: 1_000 }, 10);
+      await storage.revokeToken({ jti: 'long', applicationId: a.id, expiresAt: 5_000 }, 20);
+      await storage.revokeToken({ jti: 'never', applicationId: a.id, expiresAt: null }, 30);
+      const listed = async (now: number) => (await storage.listRevokedTokens(now)).map((r) => r.jti);
+      assert.deepEqual(await listed(0), ['short', 'long', 'never']);
+      assert.deepEqual(await listed(1_000), ['short', 'long', 'never'], 'expiresAt == now is still listed');
+      assert.deepEqual(await listed(1_001), ['long', 'never']);
+      assert.deepEqual(await listed(Number.MAX_SAFE_INTEGER), ['never']);
+      assert.equal(await storage.pruneRevokedTokens(1_000), 0, 'nothing expired before 1000');
+      assert.equal(await storage.pruneRevokedTokens(1_001), 1);
+      assert.equal(await storage.isTokenRevoked('short'), false);
+      assert.equal(await storage.pruneRevokedTokens(Number.MAX_SAFE_INTEGER), 1);
+      assert.equal(await storage.isTokenRevoked('long'), false);
+      assert.equal(await storage.isTokenRevoked('never'), true);
+      await storage.close();
+    });
+
+    it('drops an application’s denylist entries with the application', async () => {
+      const storage = await open();
+      const a = application();
+      const b = application();
+      await storage.createApplications([a, b]);
+      await storage.revokeToken({ jti: 'a1', applicationId: a.id, expiresAt: null });
+      await storage.revokeToken({ jti: 'b1', applicationId: b.id, expiresAt: null });
+      await storage.deleteApplication(a.id);
+      assert.equal(await storage.isTokenRevoked('a1'), false);
+      assert.equal(await storage.isTokenRevoked('b1'), true);
+      await storage.close();
+    });
   });
 }
 
@@ -165,6 +224,74 @@ describe('SQLite specifics', () => {
     );
     assert.equal((db.pragma('journal_mode', { simple: true }) as string).toLowerCase(), 'wal');
     db.close();
+  });
+});
+
+describe('SQLite migration 2 (revoked_tokens)', () => {
+  it('upgrades a version-1 database and keeps its data', async () => {
+    const tmp = tempDb();
+    dirs.push(tmp.cleanup);
+    const { default: Database } = await import('better-sqlite3');
+    mkdirSync(dirname(tmp.db), { recursive: true });
+    const v1 = new Database(tmp.db);
+    v1.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+    );
+    v1.exec(MIGRATIONS[0]!.sql);
+    v1.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run(MIGRATIONS[0]!.name);
+    v1.prepare(
+      `INSERT INTO applications VALUES ('${'a'.repeat(40)}', 'old', '${'00'.repeat(32)}', 'sms', '1d', 'active', 1, 1, NULL)`,
+    ).run();
+    v1.close();
+    const storage = openSqliteStorage(tmp.db);
+    assert.equal((await storage.getApplication('a'.repeat(40)))?.name, 'old');
+    assert.equal(
+      await storage.revokeToken({ jti: 'j', applicationId: 'a'.repeat(40), expiresAt: null }),
+      true,
+    );
+    assert.equal(await storage.isTokenRevoked('j'), true);
+    await storage.close();
+    const db = new Database(tmp.db, { readonly: true });
+    const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
+    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }]);
+    db.close();
+  });
+});
+
+describe('ChangeFollower and revoked tokens', () => {
+  it('hands revocations made through another connection to the revokedToken handler only', async () => {
+    const tmp = tempDb();
+    dirs.push(tmp.cleanup);
+    const server = openSqliteStorage(tmp.db);
+    const admin = openSqliteStorage(tmp.db);
+    const revoked: string[] = [];
+    let keyChanges = 0;
+    const follower = new ChangeFollower(
+      server,
+      {
+        application: async () => {},
+        signingKeys: async () => {
+          keyChanges += 1;
+        },
+        revokedToken: async (jti) => {
+          revoked.push(jti);
+        },
+      },
+      (error) => {
+        throw error;
+      },
+    );
+    await follower.markCurrent();
+    const a = application();
+    await admin.createApplication(a);
+    await admin.revokeToken({ jti: 'x', applicationId: a.id, expiresAt: null });
+    await admin.revokeToken({ jti: 'x', applicationId: a.id, expiresAt: null });
+    await admin.revokeToken({ jti: 'y', applicationId: a.id, expiresAt: 1 });
+    await follower.poll();
+    assert.deepEqual(revoked, ['x', 'y']);
+    assert.equal(keyChanges, 0);
+    await admin.close();
+    await server.close();
   });
 });
 

@@ -9,6 +9,7 @@ import {
 } from '../domain/applications.js';
 import { isApplicationId } from '../domain/ids.js';
 import { DEFAULT_SCOPES, ScopeCatalogue } from '../domain/scopes.js';
+import { notBeforeInstant } from '../revocation/not-before.js';
 import type { ApplicationRecord, TokenExpiration } from '../storage/types.js';
 import { type AdminContext, printJson, withAdminContext } from './admin-context.js';
 import { CommandError, UsageError } from './errors.js';
@@ -179,15 +180,26 @@ async function perform(
       };
     }
     case 'revoke-tokens': {
+      // Tokens carry `iat` in whole seconds: record the next whole second and return only once
+      // it has passed, so every token issued after this command is active (revocation/not-before.ts).
       const now = Date.now();
-      const application = await storage.updateApplication(id, { tokensNotBefore: now }, now);
+      const notBefore = notBeforeInstant(now);
+      const application = await storage.updateApplication(id, { tokensNotBefore: notBefore }, now);
       if (application === null) return null;
-      const at = new Date(now).toISOString();
+      await sleepUntil(notBefore);
+      const at = new Date(notBefore).toISOString();
       return {
         json: { application_id: id, tokens_not_before: at },
         text: `tokens of ${id} issued before ${at} are revoked\n`,
       };
     }
+  }
+}
+
+/** Resolves once the clock has reached `instant` (epoch ms); at once if it already has. */
+async function sleepUntil(instant: number): Promise<void> {
+  for (let wait = instant - Date.now(); wait > 0; wait = instant - Date.now()) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, wait));
   }
 }
 

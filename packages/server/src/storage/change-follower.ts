@@ -9,6 +9,8 @@ export interface ChangeHandlers {
   application(id: string): Promise<void>;
   /** The signing keys changed (rotation or pruning). */
   signingKeys(): Promise<void>;
+  /** A token was put on the denylist (`jti`). Without this handler such changes are skipped. */
+  revokedToken?(jti: string): Promise<void>;
   /** Called every poll (changes or not), e.g. to let key retention age out. */
   tick?(): void;
 }
@@ -70,12 +72,17 @@ export class ChangeFollower {
 
   private async apply(changes: ChangeRecord[]): Promise<void> {
     const applications = new Set<string>();
+    const revoked: string[] = [];
     let keys = false;
     for (const change of changes) {
       if (change.entity === 'application') applications.add(change.entityId);
+      else if (change.entity === 'revoked_token') revoked.push(change.entityId);
       else keys = true;
     }
     for (const id of applications) await this.handlers.application(id);
     if (keys) await this.handlers.signingKeys();
+    if (this.handlers.revokedToken !== undefined) {
+      for (const jti of revoked) await this.handlers.revokedToken(jti);
+    }
   }
 }

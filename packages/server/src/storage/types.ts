@@ -29,7 +29,8 @@ export interface ApplicationRecord {
   readonly updatedAt: number;
   /**
    * Tokens of this application issued before this instant (Unix epoch milliseconds) are
-   * revoked (`apps revoke-tokens`); null when never set.
+   * revoked (`apps revoke-tokens`); null when never set. Tokens carry `iat` in seconds, so the
+   * check is `iat < ceil(tokensNotBefore / 1000)` (see `revocation/not-before.ts`).
    */
   readonly tokensNotBefore: number | null;
 }
@@ -60,8 +61,31 @@ export interface SigningKeyRecord {
   readonly retiredAt: number | null;
 }
 
+/**
+ * A revoked access token on the denylist (RFC 7009). An entry is kept until the token would
+ * have expired anyway, and forever for never-expiring tokens.
+ */
+export interface RevokedTokenRecord {
+  /** The token's `jti` claim. */
+  readonly jti: string;
+  /** The application the token was issued to (its `client_id`). */
+  readonly applicationId: string;
+  /** When the token expires (its `exp`, in epoch milliseconds); null when it never expires. */
+  readonly expiresAt: number | null;
+  /** When it was revoked (Unix epoch milliseconds). */
+  readonly revokedAt: number;
+}
+
+/** What {@link Storage.revokeToken} needs. */
+export interface TokenRevocation {
+  readonly jti: string;
+  readonly applicationId: string;
+  /** Epoch milliseconds, or null for a never-expiring token. */
+  readonly expiresAt: number | null;
+}
+
 /** What a change-log entry is about. */
-export type ChangeEntity = 'application' | 'signing_key';
+export type ChangeEntity = 'application' | 'signing_key' | 'revoked_token';
 
 /**
  * One entry of the change log. Every write appends one, so a running server can follow
@@ -71,7 +95,7 @@ export interface ChangeRecord {
   /** Strictly increasing sequence number. */
   readonly seq: number;
   readonly entity: ChangeEntity;
-  /** Application ID or key ID. */
+  /** Application ID, key ID, or the `jti` of a revoked token. */
   readonly entityId: string;
 }
 
@@ -95,7 +119,10 @@ export interface Storage {
   countApplications(): Promise<number>;
   /** Applies `patch` and returns the updated record, or null when the application does not exist. */
   updateApplication(id: string, patch: ApplicationPatch, now?: number): Promise<ApplicationRecord | null>;
-  /** Deletes the application; returns false when it did not exist. */
+  /**
+   * Deletes the application (and its denylist entries: its tokens are inactive anyway once
+   * the application is gone); returns false when it did not exist.
+   */
   deleteApplication(id: string): Promise<boolean>;
 
   /** Returns every signing key, newest first (the current key has `retiredAt` null). */
@@ -107,6 +134,29 @@ export interface Storage {
   rotateSigningKey(key: SigningKeyRecord): Promise<void>;
   /** Deletes retired keys whose `retiredAt` is before `cutoff`; returns how many went. */
   pruneSigningKeys(cutoff: number): Promise<number>;
+
+  /**
+   * Puts one token on the denylist. Idempotent: revoking a token already on it changes nothing
+   * and returns false; returns true when the entry was added (and logged as a change).
+   */
+  revokeToken(revocation: TokenRevocation, now?: number): Promise<boolean>;
+  /** Returns the denylist entry of `jti`, or null. */
+  getRevokedToken(jti: string): Promise<RevokedTokenRecord | null>;
+  /**
+   * Whether `jti` is on the denylist. An entry past its expiry counts until it is pruned
+   * (the token is expired then anyway).
+   */
+  isTokenRevoked(jti: string): Promise<boolean>;
+  /**
+   * Returns the denylist entries still needed at `now`: never-expiring ones and those with
+   * `expiresAt >= now`, oldest revocation first (to load an in-memory denylist).
+   */
+  listRevokedTokens(now?: number): Promise<RevokedTokenRecord[]>;
+  /**
+   * Deletes the denylist entries of tokens that expired before `before` (never-expiring
+   * tokens are kept); returns how many went.
+   */
+  pruneRevokedTokens(before: number): Promise<number>;
 
   /** Returns the highest change sequence number (0 when the log is empty). */
   latestChange(): Promise<number>;

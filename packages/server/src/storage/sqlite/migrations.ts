@@ -3,9 +3,6 @@
  * transaction, and recorded in `schema_migrations`. Append new entries; never edit one that
  * has shipped. The SQL sticks to types and syntax PostgreSQL also accepts where it can
  * (TEXT, BIGINT, CHECK); the PostgreSQL storage keeps its own list with the same versions.
- *
- * Reserved: a later migration (version 2) adds `revoked_tokens(jti TEXT PRIMARY KEY,
- * expires_at BIGINT)` for one-by-one token revocation.
  */
 
 /** One schema step. */
@@ -48,6 +45,21 @@ export const MIGRATIONS: readonly Migration[] = [
         changed_at BIGINT NOT NULL
       );
       CREATE INDEX change_log_changed_at ON change_log (changed_at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'revoked tokens (jti denylist)',
+    // expires_at NULL: a never-expiring token, kept on the list forever.
+    sql: `
+      CREATE TABLE revoked_tokens (
+        jti TEXT PRIMARY KEY,
+        application_id TEXT NOT NULL,
+        expires_at BIGINT NULL,
+        revoked_at BIGINT NOT NULL
+      );
+      CREATE INDEX revoked_tokens_expires_at ON revoked_tokens (expires_at);
+      CREATE INDEX revoked_tokens_application_id ON revoked_tokens (application_id);
     `,
   },
 ];

@@ -7,9 +7,11 @@ import type {
   ApplicationStatus,
   ChangeEntity,
   ChangeRecord,
+  RevokedTokenRecord,
   SigningKeyRecord,
   Storage,
   TokenExpiration,
+  TokenRevocation,
 } from '../types.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -49,6 +51,13 @@ interface SigningKeyRow {
   retired_at: number | null;
 }
 
+interface RevokedTokenRow {
+  jti: string;
+  application_id: string;
+  expires_at: number | null;
+  revoked_at: number;
+}
+
 interface ChangeRow {
   seq: number;
   entity: ChangeEntity;
@@ -77,6 +86,15 @@ function toSigningKey(row: SigningKeyRow): SigningKeyRecord {
     privateKeyEncrypted: row.private_key_encrypted,
     createdAt: row.created_at,
     retiredAt: row.retired_at,
+  };
+}
+
+function toRevokedToken(row: RevokedTokenRow): RevokedTokenRecord {
+  return {
+    jti: row.jti,
+    applicationId: row.application_id,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
   };
 }
 
@@ -151,6 +169,22 @@ class SqliteStorage implements Storage {
          WHERE id = @id`,
       ),
       deleteApplication: db.prepare('DELETE FROM applications WHERE id = ?'),
+      deleteApplicationRevocations: db.prepare('DELETE FROM revoked_tokens WHERE application_id = ?'),
+      // ON CONFLICT ... DO NOTHING: the same statement works on PostgreSQL.
+      insertRevokedToken: db.prepare(
+        `INSERT INTO revoked_tokens (jti, application_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (jti) DO NOTHING`,
+      ),
+      getRevokedToken: db.prepare(
+        'SELECT jti, application_id, expires_at, revoked_at FROM revoked_tokens WHERE jti = ?',
+      ),
+      listRevokedTokens: db.prepare(
+        `SELECT jti, application_id, expires_at, revoked_at FROM revoked_tokens
+         WHERE expires_at IS NULL OR expires_at >= ? ORDER BY revoked_at, jti`,
+      ),
+      pruneRevokedTokens: db.prepare(
+        'DELETE FROM revoked_tokens WHERE expires_at IS NOT NULL AND expires_at < ?',
+      ),
       listSigningKeys: db.prepare('SELECT * FROM signing_keys ORDER BY created_at DESC, kid'),
       retireSigningKeys: db.prepare('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL'),
       insertSigningKey: db.prepare(
@@ -266,6 +300,7 @@ class SqliteStorage implements Storage {
       .transaction((): boolean => {
         const result = this.statements.deleteApplication.run(id);
         if (result.changes === 0) return false;
+        this.statements.deleteApplicationRevocations.run(id);
         this.recordChange('application', id, Date.now());
         return true;
       })
@@ -300,6 +335,40 @@ class SqliteStorage implements Storage {
         return changes;
       })
       .immediate();
+  }
+
+  async revokeToken(revocation: TokenRevocation, now: number = Date.now()): Promise<boolean> {
+    return this.db
+      .transaction((): boolean => {
+        const { changes } = this.statements.insertRevokedToken.run(
+          revocation.jti,
+          revocation.applicationId,
+          revocation.expiresAt,
+          now,
+        );
+        if (changes === 0) return false;
+        this.recordChange('revoked_token', revocation.jti, now);
+        return true;
+      })
+      .immediate();
+  }
+
+  async getRevokedToken(jti: string): Promise<RevokedTokenRecord | null> {
+    const row = this.statements.getRevokedToken.get(jti) as RevokedTokenRow | undefined;
+    return row === undefined ? null : toRevokedToken(row);
+  }
+
+  async isTokenRevoked(jti: string): Promise<boolean> {
+    return this.statements.getRevokedToken.get(jti) !== undefined;
+  }
+
+  async listRevokedTokens(now: number = Date.now()): Promise<RevokedTokenRecord[]> {
+    return (this.statements.listRevokedTokens.all(now) as RevokedTokenRow[]).map(toRevokedToken);
+  }
+
+  async pruneRevokedTokens(before: number): Promise<number> {
+    // Nothing to log: an expired token is inactive with or without its entry.
+    return this.statements.pruneRevokedTokens.run(before).changes;
   }
 
   async latestChange(): Promise<number> {

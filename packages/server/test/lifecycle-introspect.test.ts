@@ -1,0 +1,377 @@
+// POST /oauth/introspect (RFC 7662) and the protected GET /applications/scopes, against the real
+// server binary and a real SQLite file: every inactive case, the active answer, forged tokens.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
+import { createVerifier, TokenVerificationError } from '../src/verify/index.js';
+import {
+  basic,
+  cli,
+  createApplication,
+  decodeJwt,
+  envelope,
+  eventually,
+  FORM,
+  send,
+  startServer,
+  type TestApplication,
+  type TestServer,
+  tempDb,
+} from './helpers.js';
+import {
+  assertInvalidToken,
+  claimsOf,
+  getScopes,
+  introspect,
+  introspectRaw,
+  isActive,
+  issueToken,
+  revoke,
+  serverSigningKey,
+  signHs256,
+  signWith,
+  unsigned,
+  withPayload,
+} from './lifecycle-helpers.js';
+import { ed25519Key, type TestKey } from './verify-helpers.js';
+
+describe('POST /oauth/introspect and GET /applications/scopes', () => {
+  const tmp = tempDb();
+  let server: TestServer;
+  let resource: TestApplication; // the resource server asking
+  let alice: TestApplication;
+  let forever: TestApplication;
+  let key: TestKey;
+
+  before(async () => {
+    resource = createApplication(tmp.db, ['--scopes', 'sms'], 'resource server');
+    alice = createApplication(tmp.db, ['--scopes', 'sms groups reports'], 'alice');
+    forever = createApplication(tmp.db, ['--expiration', 'never', '--scopes', 'otp'], 'forever');
+    server = await startServer(tmp.db);
+    key = await serverSigningKey(tmp.db);
+  });
+  after(async () => {
+    await server.stop();
+    tmp.cleanup();
+  });
+
+  it('describes an active token with exactly the RFC 7662 fields', async () => {
+    const token = await issueToken(server.url, alice, 'reports sms');
+    const claims = claimsOf(token);
+    const response = await introspectRaw(server.url, resource, `token=${token}`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(response.headers['cache-control'], 'no-store');
+    assert.equal(response.headers.pragma, 'no-cache');
+    assert.equal(typeof response.headers['x-request-id'], 'string');
+    assert.equal(typeof response.headers['x-response-time'], 'string');
+    assert.deepEqual(response.json, {
+      active: true,
+      scope: 'sms reports',
+      client_id: alice.application_id,
+      sub: alice.application_id,
+      aud: 'https://api.sms.cx',
+      iss: server.url,
+      iat: claims.iat,
+      exp: claims.exp,
+      jti: claims.jti,
+      token_type: 'Bearer',
+    });
+    assert.equal((claims.exp as number) - (claims.iat as number), 86400);
+  });
+
+  it('omits exp for a never-expiring token', async () => {
+    const token = await issueToken(server.url, forever);
+    const answer = await introspect(server.url, resource, token);
+    assert.equal(answer.active, true);
+    assert.equal('exp' in answer, false);
+    assert.equal(answer.scope, 'otp');
+  });
+
+  it('any active application may introspect any token; a disabled one gets 403, a wrong secret 401', async () => {
+    const token = await issueToken(server.url, alice);
+    assert.equal(await isActive(server.url, forever, token), true);
+    const wrong = await introspectRaw(
+      server.url,
+      { ...resource, application_secret: 'nope' },
+      `token=${token}`,
+    );
+    assert.equal(wrong.status, 401);
+    assert.equal(envelope(wrong).type, 'invalid_client');
+    assert.equal(wrong.headers['www-authenticate'], 'Basic realm="smscx-oauth", charset="UTF-8"');
+    const dave = createApplication(tmp.db, [], 'dave');
+    assert.equal(cli(['apps', 'disable', dave.application_id, '--db', tmp.db]).status, 0);
+    assert.ok(
+      await eventually(async () => (await introspectRaw(server.url, dave, `token=${token}`)).status === 403),
+    );
+    assert.equal(envelope(await introspectRaw(server.url, dave, `token=${token}`)).type, 'access_denied');
+  });
+
+  it('400 invalid_request for a missing token or a wrong content type; 405 for GET', async () => {
+    for (const [body, headers] of [
+      ['', {}],
+      ['token=', {}],
+      ['token=a&token=a', {}],
+      ['token=a', { 'content-type': 'text/plain' }],
+    ] as const) {
+      const response = await introspectRaw(server.url, resource, body, headers);
+      assert.equal(response.status, 400, body);
+      assert.equal(envelope(response).type, 'invalid_request');
+    }
+    const get = await send(server.url, { method: 'GET', path: '/oauth/introspect' });
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.allow, 'POST');
+  });
+
+  it('inactive: revoked through POST /oauth/revoke (jti denylist)', async () => {
+    const token = await issueToken(server.url, alice);
+    await revoke(server.url, alice, token);
+    assert.deepEqual(await introspect(server.url, resource, token), { active: false });
+    assertInvalidToken(await getScopes(server.url, token));
+  });
+
+  it('inactive: expired (signed with the real key, exp in the past)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = signWith(key, {
+      ...claimsOf(await issueToken(server.url, alice)),
+      iat: now - 90_000,
+      exp: now - 1,
+    });
+    assert.deepEqual(await introspect(server.url, resource, token), { active: false });
+    assertInvalidToken(await getScopes(server.url, token));
+  });
+
+  it('control: a token forged with the real key and fresh claims is active (the forging helper is sound)', async () => {
+    const token = signWith(key, {
+      ...claimsOf(await issueToken(server.url, alice)),
+      jti: 'forged-but-valid',
+    });
+    assert.equal(await isActive(server.url, resource, token), true);
+    assert.equal((await getScopes(server.url, token)).status, 200);
+  });
+
+  it('inactive: disabled application, and active again once re-enabled', async () => {
+    const erin = createApplication(tmp.db, [], 'erin');
+    await eventually(
+      async () =>
+        (
+          await send(server.url, {
+            headers: {
+              authorization: basic(erin.application_id, erin.application_secret),
+              'content-type': FORM,
+            },
+            body: 'grant_type=client_credentials',
+          })
+        ).status === 200,
+    );
+    const token = await issueToken(server.url, erin);
+    assert.equal(cli(['apps', 'disable', erin.application_id, '--db', tmp.db]).status, 0);
+    assert.ok(await eventually(async () => !(await isActive(server.url, resource, token)), 1500));
+    assertInvalidToken(await getScopes(server.url, token));
+    assert.equal(cli(['apps', 'enable', erin.application_id, '--db', tmp.db]).status, 0);
+    assert.ok(await eventually(async () => isActive(server.url, resource, token), 1500));
+  });
+
+  it('inactive: deleted application', async () => {
+    const frank = createApplication(tmp.db, [], 'frank');
+    await eventually(
+      async () =>
+        (
+          await send(server.url, {
+            headers: {
+              authorization: basic(frank.application_id, frank.application_secret),
+              'content-type': FORM,
+            },
+            body: 'grant_type=client_credentials',
+          })
+        ).status === 200,
+    );
+    const token = await issueToken(server.url, frank);
+    assert.equal(cli(['apps', 'delete', frank.application_id, '--db', tmp.db]).status, 0);
+    assert.ok(await eventually(async () => !(await isActive(server.url, resource, token)), 1500));
+    assertInvalidToken(await getScopes(server.url, token));
+  });
+
+  it('inactive: issued before the application’s tokens_not_before (written by another process)', async () => {
+    const token = await issueToken(server.url, alice);
+    const iat = claimsOf(token).iat as number;
+    const storage = openSqliteStorage(tmp.db);
+    try {
+      // Not-before exactly one second after the token's iat: revoked. At its iat: still active.
+      await storage.updateApplication(alice.application_id, { tokensNotBefore: iat * 1000 });
+      await new Promise((resolveWait) => setTimeout(resolveWait, 600));
+      assert.equal(await isActive(server.url, resource, token), true, 'iat == not-before second: active');
+      await storage.updateApplication(alice.application_id, { tokensNotBefore: iat * 1000 + 1 });
+      assert.ok(await eventually(async () => !(await isActive(server.url, resource, token)), 1500));
+      assertInvalidToken(await getScopes(server.url, token));
+    } finally {
+      await storage.updateApplication(alice.application_id, { tokensNotBefore: null });
+      await storage.close();
+    }
+    assert.ok(
+      await eventually(async () => isActive(server.url, resource, token), 1500),
+      'lifting it restores',
+    );
+  });
+
+  describe('forged and broken tokens: inactive, and 401 invalid_token from /applications/scopes', () => {
+    const forgeries: Array<[string, () => Promise<string>]> = [
+      ['malformed: not a JWT', async () => 'hello'],
+      ['malformed: three bad segments', async () => 'a.b.c'],
+      [
+        'malformed: JSON payload that is not an object',
+        async () => {
+          const [h, , s] = (await issueToken(server.url, alice)).split('.');
+          return `${h}.${Buffer.from('[1]').toString('base64url')}.${s}`;
+        },
+      ],
+      [
+        'alg none, no signature',
+        async () => unsigned(claimsOf(await issueToken(server.url, alice)), key.kid),
+      ],
+      [
+        'alg none with the real signature',
+        async () => {
+          const real = await issueToken(server.url, alice);
+          const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt', kid: key.kid })).toString(
+            'base64url',
+          );
+          return `${header}.${real.split('.')[1]}.${real.split('.')[2]}`;
+        },
+      ],
+      [
+        'HS256 keyed with the public key bytes (raw x)',
+        async () =>
+          signHs256(
+            Buffer.from(key.jwk.x as string, 'base64url'),
+            claimsOf(await issueToken(server.url, alice)),
+            key.kid,
+          ),
+      ],
+      [
+        'HS256 keyed with the public key PEM',
+        async () =>
+          signHs256(
+            key.publicKey.export({ format: 'pem', type: 'spki' }) as string,
+            claimsOf(await issueToken(server.url, alice)),
+            key.kid,
+          ),
+      ],
+      [
+        'HS256 keyed with the JWK JSON',
+        async () =>
+          signHs256(JSON.stringify(key.jwk), claimsOf(await issueToken(server.url, alice)), key.kid),
+      ],
+      [
+        'wrong issuer (real key)',
+        async () =>
+          signWith(key, { ...claimsOf(await issueToken(server.url, alice)), iss: 'https://evil.example' }),
+      ],
+      [
+        'tampered payload (scope widened, signature kept)',
+        async () => {
+          const real = await issueToken(server.url, alice, 'sms');
+          return withPayload(real, { ...claimsOf(real), scope: 'sms groups reports otp' });
+        },
+      ],
+      [
+        'tampered signature',
+        async () => {
+          const real = await issueToken(server.url, alice);
+          const last = real.at(-2) === 'A' ? 'B' : 'A';
+          return `${real.slice(0, -2)}${last}${real.at(-1)}`;
+        },
+      ],
+      [
+        'unknown kid (another key)',
+        async () => signWith(ed25519Key('someone-else'), claimsOf(await issueToken(server.url, alice))),
+      ],
+      [
+        'the server’s kid, signed with another key',
+        async () => signWith(ed25519Key(key.kid), claimsOf(await issueToken(server.url, alice))),
+      ],
+      [
+        'wrong typ (JWT instead of at+jwt)',
+        async () => signWith(key, claimsOf(await issueToken(server.url, alice)), { typ: 'JWT' }),
+      ],
+      [
+        'issued in the future',
+        async () => {
+          const now = Math.floor(Date.now() / 1000);
+          return signWith(key, {
+            ...claimsOf(await issueToken(server.url, alice)),
+            iat: now + 3600,
+            exp: now + 7200,
+          });
+        },
+      ],
+    ];
+    for (const [name, forge] of forgeries) {
+      it(name, async () => {
+        const token = await forge();
+        assert.deepEqual(await introspect(server.url, resource, token), { active: false });
+        assertInvalidToken(await getScopes(server.url, token), name);
+      });
+    }
+  });
+
+  it('GET /applications/scopes: no token is 401 with a bare Bearer challenge; Basic is not a bearer token', async () => {
+    const none = await getScopes(server.url, undefined);
+    assert.equal(none.status, 401);
+    assert.equal(none.headers['www-authenticate'], 'Bearer realm="smscx"');
+    assert.deepEqual(envelope(none), {
+      type: 'invalid_token',
+      code: 1601,
+      message: 'Missing bearer token',
+      uri: 'https://docs.sms.cx/#invalid_token',
+    });
+    const basicAuth = await send(server.url, {
+      method: 'GET',
+      path: '/applications/scopes',
+      headers: { authorization: basic(alice.application_id, alice.application_secret) },
+    });
+    assert.equal(basicAuth.status, 401);
+    assert.equal(basicAuth.headers['www-authenticate'], 'Bearer realm="smscx"');
+  });
+
+  it('GET /applications/scopes: any valid token (any scope) gets the catalogue', async () => {
+    const token = await issueToken(server.url, forever); // scope "otp" only
+    const response = await getScopes(server.url, token);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(response.headers['cache-control'], 'no-store');
+    const { data } = response.json as { data: Array<{ scope: string; description?: string }> };
+    assert.deepEqual(
+      data.map((entry) => entry.scope),
+      'sms viber whatsapp multichannel conversations groups templates originators numbers reports shortlinks attachments optouts otp'.split(
+        ' ',
+      ),
+    );
+    for (const entry of data) {
+      assert.deepEqual(Object.keys(entry), ['scope', 'description']);
+      assert.equal(typeof entry.description, 'string');
+    }
+    assert.equal(decodeJwt(token).payload.scope, 'otp');
+  });
+
+  it('a remote verifier with introspection configured refuses a revoked token (interop with verify/)', async () => {
+    const verifier = createVerifier({
+      issuer: server.url,
+      audience: 'https://api.sms.cx',
+      introspection: {
+        url: `${server.url}/oauth/introspect`,
+        clientId: resource.application_id,
+        clientSecret: resource.application_secret,
+        cacheTtlMs: 0,
+      },
+    });
+    const token = await issueToken(server.url, alice, 'sms');
+    assert.equal((await verifier.verify(token, { scopes: ['sms'] })).client_id, alice.application_id);
+    await revoke(server.url, alice, token);
+    await assert.rejects(verifier.verify(token), (err: unknown) => {
+      assert.ok(err instanceof TokenVerificationError);
+      assert.equal(err.reason, 'revoked');
+      return true;
+    });
+  });
+});
