@@ -14,6 +14,7 @@ import { inspect, promisify } from 'node:util';
 import {
   type ConfigInput,
   createApplication,
+  DEFAULT_SCOPES,
   loadOrCreatePepper,
   openSqliteStorage,
   resolveConfig,
@@ -22,6 +23,7 @@ import {
 import {
   AccessDeniedException,
   ApiClient,
+  ApplicationsApi,
   Configuration,
   type FetchLike,
   InvalidCredentialsException,
@@ -233,6 +235,50 @@ describe('against the real token server', () => {
     assert.equal(counter.count(), 2);
   });
 
+  test('ApplicationsApi.getScopes returns the catalogue, authenticated by TokenManager', async () => {
+    const apiClient = new ApiClient(
+      new Configuration({ username: server.active.id, password: server.active.secret, host: server.url }),
+    );
+    const { data } = await new ApplicationsApi(
+      apiClient,
+      new TokenManager({ apiClient, scope: 'sms' }),
+    ).getScopes();
+    assert.deepEqual(
+      data.map((entry) => entry.scope),
+      [...DEFAULT_SCOPES],
+    );
+    assert.ok(
+      data.every((entry) => entry.description === undefined || typeof entry.description === 'string'),
+    );
+  });
+
+  test('tokens.fetch recovers from a revoked token: 401, one refresh, one retry', async () => {
+    const counter = countingFetch();
+    const configuration = new Configuration({
+      username: server.active.id,
+      password: server.active.secret,
+      host: server.url,
+      fetch: counter.fetch,
+    });
+    const tokens = new TokenManager({ configuration });
+    const first = await tokens.getToken();
+    const revoke = await fetch(`${server.url}/oauth/revoke`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${server.active.id}:${server.active.secret}`).toString('base64')}`,
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token: first }),
+    });
+    assert.equal(revoke.status, 200);
+    const response = await tokens.fetch(`${server.url}/applications/scopes`);
+    assert.equal(response.status, 200);
+    assert.ok(Array.isArray(((await response.json()) as { data: unknown }).data));
+    assert.notEqual(await tokens.getToken(), first);
+    // token, resource (401), token again, resource (200)
+    assert.equal(counter.count(), 1 + 1 + 1 + 1);
+  });
+
   test("the README's Quick start runs as written (host and credentials filled in)", async () => {
     const readme = readFileSync(join(CLIENT_DIR, 'README.md'), 'utf8');
     const quickStart = /## Quick start\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
@@ -277,8 +323,8 @@ describe('against the real token server', () => {
       assert.equal(out.res.expires_in, 86400);
       assert.deepEqual(String(out.res.scope).split(' ').sort(), ['groups', 'sms']);
       assert.equal(jwtPayload(out.accessToken).client_id, server.active.id);
-      // The resource call reached the server with a token it accepted (whatever the route answers).
-      assert.notEqual(out.status, 401);
+      // tokens.fetch attached a Bearer token the server's protected /applications/scopes accepted.
+      assert.equal(out.status, 200);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
