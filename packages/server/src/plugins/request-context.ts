@@ -80,26 +80,32 @@ class DeferredChildLogger {
   }
 
   fatal(...args: unknown[]): void {
+    if (this.skips('fatal')) return;
     (this.real().fatal as LogMethod)(...args);
   }
 
   error(...args: unknown[]): void {
+    if (this.skips('error')) return;
     (this.real().error as LogMethod)(...args);
   }
 
   warn(...args: unknown[]): void {
+    if (this.skips('warn')) return;
     (this.real().warn as LogMethod)(...args);
   }
 
   info(...args: unknown[]): void {
+    if (this.skips('info')) return;
     (this.real().info as LogMethod)(...args);
   }
 
   debug(...args: unknown[]): void {
+    if (this.skips('debug')) return;
     (this.real().debug as LogMethod)(...args);
   }
 
   trace(...args: unknown[]): void {
+    if (this.skips('trace')) return;
     (this.real().trace as LogMethod)(...args);
   }
 
@@ -107,6 +113,14 @@ class DeferredChildLogger {
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return this.real().child(bindings, options);
+  }
+
+  // A line below the logger's level is dropped without making the child (a 401 flood logs
+  // "client authentication failed" at debug on every request).
+  private skips(level: string): boolean {
+    if (this.instance !== undefined) return false;
+    const parent = this.parent as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
+    return parent.isLevelEnabled?.(level) === false;
   }
 
   private real(): FastifyBaseLogger {
