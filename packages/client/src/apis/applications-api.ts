@@ -11,7 +11,7 @@ export interface ApplicationScope {
   description?: string;
 }
 
-/** The scopes of the calling application, normalised to `{ data: [...] }`. */
+/** The scope catalogue of the API (`GET /applications/scopes`), normalised to `{ data: [...] }`. */
 export interface ApplicationScopes {
   /** One entry per scope. */
   data: ApplicationScope[];
@@ -51,7 +51,7 @@ export class ApplicationsApi {
   }
 
   /**
-   * `GET /applications/scopes`: the scopes of the calling application. Accepts either
+   * `GET /applications/scopes`: the API's scope catalogue. Accepts either
    * `{"data":[...]}` or a bare array from the server, and string entries as well as objects.
    * A 401 triggers one token refresh and retry (see {@link TokenManager.fetch}); this call is not
    * otherwise retried.
