@@ -1,7 +1,7 @@
 import type { Configuration, Logger } from './configuration.js';
 import { ApiConnectionException, ApiException } from './core/errors.js';
 import { basicAuthorization, formUrlEncode } from './internal/basic-auth.js';
-import { resolveLogger } from './internal/logger.js';
+import { isSilent, resolveLogger } from './internal/logger.js';
 import { redactHeaders } from './internal/redact.js';
 import {
   backoffDelayMs,
@@ -63,6 +63,8 @@ export class ApiClient {
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
   readonly #tokens: string[] = [];
+  // Log fields are only built when someone reads them: no per-request cost when logging is off.
+  readonly #debugging: boolean;
 
   /**
    * @param configuration - credentials and transport settings.
@@ -79,6 +81,7 @@ export class ApiClient {
     this.#sleep = internals.sleep ?? abortableSleep;
     this.#random = internals.random ?? Math.random;
     this.logger = resolveLogger(configuration.logger, () => this.#secrets());
+    this.#debugging = !isSilent(this.logger);
   }
 
   /** The wall clock (injectable for tests), in ms since the epoch. */
@@ -110,12 +113,14 @@ export class ApiClient {
     const maxRetries = request.maxRetries ?? configuration.maxRetries;
     for (let attempt = 0; ; attempt++) {
       const retriesLeft = attempt < maxRetries;
-      this.logger.debug('request', {
-        method: request.method,
-        url,
-        attempt: attempt + 1,
-        headers: redactHeaders(request.headers),
-      });
+      if (this.#debugging) {
+        this.logger.debug('request', {
+          method: request.method,
+          url,
+          attempt: attempt + 1,
+          headers: redactHeaders(request.headers),
+        });
+      }
       const started = this.#now();
       let failure: ApiException;
       let waitMs: number;
@@ -128,12 +133,14 @@ export class ApiClient {
           request.signal,
         );
         const requestId = response.headers.get('x-request-id') ?? undefined;
-        this.logger.debug('response', {
-          status: response.status,
-          requestId,
-          attempt: attempt + 1,
-          durationMs: this.#now() - started,
-        });
+        if (this.#debugging) {
+          this.logger.debug('response', {
+            status: response.status,
+            requestId,
+            attempt: attempt + 1,
+            durationMs: this.#now() - started,
+          });
+        }
         if (response.status >= 200 && response.status <= 299) return response;
         const hint = serverRequestedWaitMs(response.headers, this.#now());
         failure = ApiException.fromResponse(response.status, response.headers, response.body, hint);

@@ -4,6 +4,14 @@ import { redactSecrets } from './redact.js';
 /** A logger that drops everything: debug logging is off by default. */
 const SILENT: Logger = { debug() {} };
 
+/**
+ * True when `logger` drops everything, so callers can skip building log fields (redacted header
+ * copies, durations) on the request path.
+ */
+export function isSilent(logger: Logger): boolean {
+  return logger === SILENT;
+}
+
 /** Writes one line per event to stderr (via console.error), as `smscx <msg> {json}`. */
 const CONSOLE: Logger = {
   debug(message, fields) {
