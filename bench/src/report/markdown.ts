@@ -1,6 +1,6 @@
 // latest.md: the human report. Machine first (numbers mean nothing without it), then the load table,
 // the scale scenario, the micro-benchmarks, and the issue's targets as pass / fail.
-import type { BenchResults, LoadRow } from '../results.js';
+import { type BenchResults, type LoadRow, p99Ratio, throughputRatio } from '../results.js';
 import { fmt } from '../stats.js';
 
 const mark = (pass: boolean | null) => (pass === null ? '— not measured' : pass ? '✅ pass' : '❌ fail');
@@ -83,16 +83,20 @@ export function renderMarkdown(results: BenchResults): string {
   const ratios: string[] = [];
   for (const other of ['ceiling', 'oidc-provider', 'oauth2-server']) {
     const o = at(other);
-    if (ours && o && o.requestsPerSec > 0) {
-      const r = ours.requestsPerSec / o.requestsPerSec;
+    const r = throughputRatio(ours, o);
+    if (r !== undefined) {
       ratios.push(`ours / ${other} ${r < 1.5 ? `${fmt(r * 100, 1)}%` : `${fmt(r, 2)}×`}`);
     }
   }
   const ceiling = at('ceiling');
-  if (ours && ceiling && ceiling.latencyP99 > 0) {
-    ratios.push(`ours p99 / ceiling p99 ${fmt(ours.latencyP99 / ceiling.latencyP99, 2)}×`);
+  const p99 = p99Ratio(ours, ceiling);
+  if (p99 !== undefined) ratios.push(`ours p99 / ceiling p99 ${fmt(p99, 2)}×`);
+  if (ratios.length > 0) {
+    out.push(
+      `**Ratios at c=${c.connections}** (median of the per-round ratios; rounds are interleaved): ${ratios.join(' · ')}`,
+      '',
+    );
   }
-  if (ratios.length > 0) out.push(`**Ratios at c=${c.connections}:** ${ratios.join(' · ')}`, '');
   const failed = results.targets.filter((t) => t.status === 'failed');
   for (const t of failed) out.push(`**${t.target}: not benchmarked** — ${t.error?.split('\n')[0]}`, '');
   for (const t of results.targets.filter((x) => x.tokenCheck)) {
