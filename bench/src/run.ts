@@ -268,74 +268,119 @@ async function measureRounds(lives: Live[], connections: number, config: BenchCo
   }
 }
 
-/** Ours with `apps` registered applications: seed, time startups, load with rotating credentials. */
-async function benchScale(
+/** One scale point being measured: its result so far and, once started, its running server. */
+interface ScalePoint {
+  result: ScaleResult;
+  credentials: Awaited<ReturnType<typeof seedApplications>>;
+  target?: RunningTarget | undefined;
+  runs: RunResult[];
+}
+
+/**
+ * Ours with 10, 10,000, 100,000 ... registered applications. Every point is seeded and started
+ * first (startups timed), then all are loaded in interleaved rounds, like the targets above, so a
+ * slow moment of a shared machine hits every size alike; the servers idle between their runs.
+ */
+async function benchScale(config: BenchConfig, start: StartOptions): Promise<ScaleResult[]> {
+  const points: ScalePoint[] = [];
+  try {
+    for (const apps of config.scale) {
+      const point = await prepareScalePoint(apps, config, start);
+      if (point !== undefined) points.push(point);
+    }
+    const live = () => points.filter((p) => p.target !== undefined);
+    for (let round = 0; round < config.runs; round++) {
+      for (const point of live()) {
+        const { apps } = point.result;
+        log(`   scale ${apps}: run ${round + 1}/${config.runs}`);
+        try {
+          const [run] = await runLoad({
+            url: point.target!.url,
+            connections: config.connections,
+            duration: config.duration,
+            runs: 1,
+            warmup: round === 0 ? config.warmup : 0,
+            credentials: point.credentials,
+            serverPid: point.target!.pid,
+            cpu: config.loadCpu,
+            taskset: start.taskset,
+          });
+          point.runs.push(run!);
+        } catch (err) {
+          loud(`scale ${apps}: load run failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    for (const point of live()) {
+      const { result } = point;
+      if (point.runs.length === 0) {
+        Object.assign(result, { status: 'failed', error: 'every load run failed' });
+        continue;
+      }
+      result.row = toRow('ours', config.connections, result.apps, point.runs);
+      if (result.row.non2xx > 0) loud(`scale ${result.apps}: ${result.row.non2xx} non-2xx answers`);
+      const rss = readRss(point.target!.pid);
+      if (rss) result.rssMiB = rss.rssMiB;
+    }
+  } finally {
+    for (const point of points) await point.target?.stop();
+  }
+  return config.scale.map(
+    (apps) =>
+      points.find((p) => p.result.apps === apps)?.result ?? {
+        apps,
+        status: 'skipped',
+        error: 'not prepared',
+      },
+  );
+}
+
+/** Seeds `apps` applications and times `--startup-samples` starts; the last server keeps running. */
+async function prepareScalePoint(
   apps: number,
   config: BenchConfig,
   start: StartOptions,
-  loadCpu: number | undefined,
-): Promise<ScaleResult> {
+): Promise<ScalePoint | undefined> {
   log(`\n== scale: ours with ${apps} applications`);
   try {
     await waitForBuild();
   } catch (err) {
-    const missing = (err as Error).message;
-    loud(`scale ${apps}: skipped: ${missing}`);
-    return { apps, status: 'skipped', error: missing };
+    loud(`scale ${apps}: skipped: ${(err as Error).message}`);
+    return { result: { apps, status: 'skipped', error: (err as Error).message }, credentials: [], runs: [] };
   }
   const dbPath = join(start.tmpDir, `scale-${apps}.db`);
-  let credentials: Awaited<ReturnType<typeof seedApplications>>;
   const seedStart = performance.now();
+  let credentials: Awaited<ReturnType<typeof seedApplications>>;
   try {
     credentials = await seedApplications(dbPath, apps);
   } catch (err) {
     const error = (err as Error).message;
     loud(`scale ${apps}: skipped, could not seed: ${error}`);
-    return { apps, status: 'skipped', error };
+    return { result: { apps, status: 'skipped', error }, credentials: [], runs: [] };
   }
-  const result: ScaleResult = {
-    apps,
-    status: 'ok',
-    seedMs: performance.now() - seedStart,
-    startupSamples: [],
+  const point: ScalePoint = {
+    result: { apps, status: 'ok', seedMs: performance.now() - seedStart, startupSamples: [] },
+    credentials,
+    runs: [],
   };
-  let target: RunningTarget | undefined;
   try {
     for (let i = 0; i < config.startupSamples; i++) {
-      target = await startOursOn(dbPath, credentials, start);
-      result.startupSamples!.push(target.startupMs);
-      if (i < config.startupSamples - 1) {
-        await target.stop();
-        target = undefined;
-      }
+      await point.target?.stop();
+      point.target = await startOursOn(dbPath, credentials, start);
+      point.result.startupSamples!.push(point.target.startupMs);
     }
-    result.startupMs = median(result.startupSamples!);
-    log(`   startup ${result.startupSamples!.map(Math.round).join(', ')} ms`);
-    await checkToken(target!.url, credentials[0]!);
-    await checkToken(target!.url, credentials[credentials.length - 1]!);
-    const runs = await runLoad({
-      url: target!.url,
-      connections: config.connections,
-      duration: config.duration,
-      runs: config.runs,
-      warmup: config.warmup,
-      credentials,
-      serverPid: target!.pid,
-      cpu: loadCpu,
-      taskset: start.taskset,
-    });
-    result.row = toRow('ours', config.connections, apps, runs);
-    if (result.row.non2xx > 0) loud(`scale ${apps}: ${result.row.non2xx} non-2xx answers`);
-    const rss = readRss(target!.pid);
-    if (rss) result.rssMiB = rss.rssMiB;
-    return result;
+    point.result.startupMs = median(point.result.startupSamples!);
+    log(`   startup ${point.result.startupSamples!.map(Math.round).join(', ')} ms`);
+    await checkToken(point.target!.url, credentials[0]!);
+    await checkToken(point.target!.url, credentials[credentials.length - 1]!);
   } catch (err) {
     const error = (err as Error).message;
     loud(`scale ${apps}: ABORTED: ${error}`);
-    return { ...result, status: 'failed', error };
-  } finally {
-    await target?.stop();
+    await point.target?.stop();
+    point.target = undefined;
+    Object.assign(point.result, { status: 'failed', error });
   }
+  return point;
 }
 
 /**
@@ -473,8 +518,7 @@ export async function runBench({ config, outDir, pin, notes: given }: CliOptions
     } finally {
       for (const live of lives) await live.server.stop();
     }
-    for (const apps of config.scale)
-      results.scale.push(await benchScale(apps, config, start, config.loadCpu));
+    if (config.scale.length > 0) results.scale = await benchScale(config, start);
     if (config.workers.length > 0) results.workers = await benchWorkers(config, start);
 
     if (config.micro.length > 0 && start.taskset && config.loadCpu !== undefined) {
