@@ -17,8 +17,11 @@ export interface ApiRequest {
   method: 'GET' | 'POST';
   /** Path below the host, starting with "/". */
   path: string;
-  /** Request headers (credentials included; they are redacted in logs). */
-  headers: Headers;
+  /**
+   * Request headers (credentials included; they are redacted in logs). A plain object of
+   * lower-case names is cheaper for `fetch` to take than a `Headers` instance.
+   */
+  headers: Headers | Readonly<Record<string, string>>;
   /** Request body, if any. */
   body?: string | undefined;
   /** Overrides `Configuration.maxRetries` for this call. */

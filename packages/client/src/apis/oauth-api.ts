@@ -59,12 +59,14 @@ export class OauthApi {
     const { configuration } = this.apiClient;
     const form = [`grant_type=${formUrlEncode(params.grantType ?? 'client_credentials')}`];
     if (params.scope !== undefined && params.scope !== '') form.push(`scope=${formUrlEncode(params.scope)}`);
-    const headers = new Headers({
-      Authorization: basicAuthorization(configuration.username, configuration.password),
-      'Content-Type': 'application/x-www-form-urlencoded',
-      Accept: 'application/json',
-      'User-Agent': configuration.userAgent,
-    });
+    // A plain object, not `new Headers(...)`: undici copies and re-validates a Headers instance
+    // on every request (about 13 µs of a 300 µs loopback request, measured against raw fetch).
+    const headers = {
+      authorization: basicAuthorization(configuration.username, configuration.password),
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      'user-agent': configuration.userAgent,
+    };
     const response = await this.apiClient.request({
       method: 'POST',
       path: '/oauth/token',

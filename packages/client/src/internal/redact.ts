@@ -9,15 +9,17 @@ const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie'
  * A plain object copy of `headers` with credential values replaced, keeping only the scheme
  * (`Basic [REDACTED]`) because the scheme helps debugging and is not secret.
  */
-export function redactHeaders(headers: Headers): Record<string, string> {
+export function redactHeaders(headers: Headers | Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
-  headers.forEach((value, name) => {
+  const entries = headers instanceof Headers ? headers.entries() : Object.entries(headers);
+  for (const [rawName, value] of entries) {
+    const name = rawName.toLowerCase();
     if (!SECRET_HEADERS.has(name)) out[name] = value;
     else {
       const scheme = /^(\w+)\s/.exec(value)?.[1];
       out[name] = scheme ? `${scheme} ${REDACTED}` : REDACTED;
     }
-  });
+  }
   return out;
 }
 
