@@ -29,15 +29,16 @@ export async function issueToken(url: string, app: TestApplication, scope?: stri
   return (response.json as { access_token: string }).access_token;
 }
 
-/** `POST /oauth/revoke` with `app`'s Basic credentials and a raw form body. */
-export function revokeRaw(
+/** A POST of a raw form body to `path` with `app`'s Basic credentials. */
+function postForm(
   url: string,
+  path: string,
   app: TestApplication,
   body: string,
-  headers: Record<string, string> = {},
+  headers: Record<string, string>,
 ): Promise<RawResponse> {
   return send(url, {
-    path: '/oauth/revoke',
+    path,
     headers: {
       authorization: basic(app.application_id, app.application_secret),
       'content-type': FORM,
@@ -45,6 +46,16 @@ export function revokeRaw(
     },
     body,
   });
+}
+
+/** `POST /oauth/revoke` with `app`'s Basic credentials and a raw form body. */
+export function revokeRaw(
+  url: string,
+  app: TestApplication,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
+  return postForm(url, '/oauth/revoke', app, body, headers);
 }
 
 /** Revokes `token` as `app`. */
@@ -59,15 +70,7 @@ export function introspectRaw(
   body: string,
   headers: Record<string, string> = {},
 ): Promise<RawResponse> {
-  return send(url, {
-    path: '/oauth/introspect',
-    headers: {
-      authorization: basic(app.application_id, app.application_secret),
-      'content-type': FORM,
-      ...headers,
-    },
-    body,
-  });
+  return postForm(url, '/oauth/introspect', app, body, headers);
 }
 
 /** Introspects `token` as `app` and returns the JSON answer (asserting a 200). */
