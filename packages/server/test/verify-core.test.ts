@@ -363,13 +363,17 @@ describe('verify: forged and invalid tokens', () => {
 });
 
 describe('verify: cache', () => {
-  it('returns the same frozen result for a repeated token, with the right claims', async () => {
+  it('caches a token from its second verification on: the same frozen result, the right claims', async () => {
     const { v } = verifier();
     const token = signToken(key, claims({ jti: 'repeat' }));
     const first = await v.verify(token);
     const second = await v.verify(token);
-    assert.equal(second, first);
-    assert.equal(second.jti, 'repeat');
+    const third = await v.verify(token);
+    assert.notEqual(second, first, 'a token seen once is verified again (admission on second sighting)');
+    assert.deepEqual(second, first);
+    assert.equal(third, second, 'then it is served from the cache');
+    assert.ok(Object.isFrozen(third));
+    assert.equal(third.jti, 'repeat');
     const other = await v.verify(signToken(key, claims({ jti: 'other' })));
     assert.equal(other.jti, 'other');
   });
@@ -395,9 +399,11 @@ describe('verify: cache', () => {
   it('evicts the oldest entry beyond cacheSize and keeps working', async () => {
     const { v } = verifier({ cacheSize: 2 });
     const tokens = ['a', 'b', 'c'].map((jti) => signToken(key, claims({ jti })));
-    const first = await v.verify(tokens[0] as string);
+    for (const token of tokens) await v.verify(token); // seen once: not cached yet
+    const first = await v.verify(tokens[0] as string); // cached
+    assert.equal(await v.verify(tokens[0] as string), first);
     await v.verify(tokens[1] as string);
-    await v.verify(tokens[2] as string);
+    await v.verify(tokens[2] as string); // cache full: evicts tokens[0]
     const again = await v.verify(tokens[0] as string);
     assert.notEqual(again, first, 'evicted entry is verified afresh');
     assert.deepEqual(again, first);
@@ -406,7 +412,9 @@ describe('verify: cache', () => {
   it('clearCache() forgets results', async () => {
     const { v } = verifier();
     const token = signToken(key);
+    await v.verify(token);
     const first = await v.verify(token);
+    assert.equal(await v.verify(token), first);
     v.clearCache();
     assert.notEqual(await v.verify(token), first);
   });

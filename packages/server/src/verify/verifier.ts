@@ -38,7 +38,10 @@ export interface VerifierOptions {
   fetch?: typeof fetch | undefined;
   /** The clock, in epoch milliseconds. Default `Date.now`. */
   now?: (() => number) | undefined;
-  /** Verified tokens remembered by their exact string; 0 disables. Default 10,000. */
+  /**
+   * Verified tokens remembered by their exact string, from their second verification on (a token
+   * seen once is not stored); 0 disables. Default 10,000.
+   */
   cacheSize?: number | undefined;
   /** Least time between two JWKS fetches triggered by unknown `kid`s. Default 5000 ms. */
   jwksCooldownMs?: number | undefined;
@@ -253,6 +256,7 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
         entry = undefined;
       }
       if (entry === undefined || nowMs >= entry.statusUntil) {
+        const cached = entry !== undefined;
         try {
           if (entry === undefined) {
             const local = verifyLocally(token, nowMs);
@@ -267,7 +271,9 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
             ? err
             : new TokenVerificationError('malformed', { cause: err });
         }
-        cache.set(token, entry);
+        // With introspection the cache saves a round trip: keep every answer. Without it, only
+        // tokens that repeat are worth keeping (see TokenCache.admit).
+        if (cached || introspect !== undefined || cache.admit(token)) cache.set(token, entry);
       }
       if (!entry.active) throw new TokenVerificationError('revoked');
       if (verifyOptions?.scopes !== undefined) requireScopes(entry.result, verifyOptions.scopes);
