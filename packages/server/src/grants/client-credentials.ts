@@ -31,12 +31,11 @@ export class ClientCredentialsGrant {
   }
 
   /**
-   * Validates the form parameters of an authenticated application and returns the 200
+   * Validates the form parameters (already read by `readClientForm`, so without client
+   * credentials) of an authenticated application and returns the 200
    * response body, or the {@link ApiError} to answer with.
    */
   handle(application: CachedApplication, params: Map<string, string>): string | ApiError {
-    // RFC 6749 §2.3: one authentication method per request, and ours is Basic only.
-    if (params.has('client_secret')) return Errors.bodyCredentials;
     const grantType = params.get('grant_type');
     if (grantType === undefined || grantType === '') return Errors.missingGrantType;
     if (grantType !== GRANT_TYPE) return Errors.unsupportedGrantType;

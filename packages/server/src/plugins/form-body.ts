@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { type ApiError, Errors } from '../domain/errors.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError, Errors } from '../domain/errors.js';
 
 const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
@@ -58,5 +58,18 @@ export function parseForm(body: string): Map<string, string> | ApiError {
     if (params.has(name)) return Errors.repeatedParameter;
     params.set(name, value);
   }
+  return params;
+}
+
+/**
+ * The form of a request authenticated with HTTP Basic (token, revoke, introspect): a
+ * form-urlencoded body that parses, without client credentials in it (RFC 6749 §2.3: one
+ * authentication method per request, and ours is Basic).
+ */
+export function readClientForm(request: FastifyRequest): Map<string, string> | ApiError {
+  if (!isFormContentType(request.headers['content-type'])) return Errors.contentType;
+  const params = parseForm(typeof request.body === 'string' ? request.body : '');
+  if (params instanceof ApiError) return params;
+  if (params.has('client_secret')) return Errors.bodyCredentials;
   return params;
 }

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, Errors, invalidRequest } from '../domain/errors.js';
 import { authenticateClient, challenge } from '../plugins/client-auth.js';
 import { sendApiError } from '../plugins/error-handler.js';
-import { isFormContentType, parseForm } from '../plugins/form-body.js';
+import { readClientForm } from '../plugins/form-body.js';
 import { setRateLimitHeaders, type TokenRateLimits } from '../plugins/rate-limit.js';
 import type { ApplicationCache, CachedApplication } from '../storage/application-cache.js';
 import { setNoStore } from './token.js';
@@ -62,10 +62,8 @@ export function basicClientAuthentication(
  * (access tokens are the only kind this server issues).
  */
 export function readTokenParameter(request: FastifyRequest): string | ApiError {
-  if (!isFormContentType(request.headers['content-type'])) return Errors.contentType;
-  const params = parseForm(typeof request.body === 'string' ? request.body : '');
+  const params = readClientForm(request);
   if (params instanceof ApiError) return params;
-  if (params.has('client_secret')) return Errors.bodyCredentials;
   const token = params.get('token');
   if (token === undefined || token === '') return missingToken;
   return token;

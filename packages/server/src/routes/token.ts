@@ -3,7 +3,7 @@ import { ApiError, Errors } from '../domain/errors.js';
 import type { ClientCredentialsGrant } from '../grants/client-credentials.js';
 import { authenticateClient, challenge } from '../plugins/client-auth.js';
 import { sendApiError } from '../plugins/error-handler.js';
-import { isFormContentType, parseForm } from '../plugins/form-body.js';
+import { readClientForm } from '../plugins/form-body.js';
 import { setRateLimitHeaders, type TokenRateLimits, whenSettled } from '../plugins/rate-limit.js';
 import type { ApplicationCache, CachedApplication } from '../storage/application-cache.js';
 
@@ -101,8 +101,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
     onRequest: authenticate,
     handler: (request, reply) => {
       const application = request.oauthClient!;
-      if (!isFormContentType(request.headers['content-type'])) return sendApiError(reply, Errors.contentType);
-      const params = parseForm(typeof request.body === 'string' ? request.body : '');
+      const params = readClientForm(request);
       if (params instanceof ApiError) return sendApiError(reply, params);
       const result = grant.handle(application, params);
       if (result instanceof ApiError) return sendApiError(reply, result);
