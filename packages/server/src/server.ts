@@ -125,7 +125,7 @@ async function createDefaultApplication(
   pepper: Buffer,
   config: ServerConfig,
 ): Promise<CreatedApplication | undefined> {
-  if ((await storage.countApplications()) > 0) return undefined;
+  if (await storage.hasApplications()) return undefined;
   return createApplication(storage, pepper, {
     name: 'default',
     scopes: config.scopes,

@@ -33,6 +33,7 @@ export function storageBehaviour(name: string, open: () => Promise<Storage>): vo
   describe(`Storage contract: ${name}`, () => {
     it('creates, reads, lists and counts applications', async () => {
       const storage = await open();
+      assert.equal(await storage.hasApplications(), false);
       const a = application({ name: 'a', createdAt: 1 });
       const b = application({ name: 'b', createdAt: 2, tokenExpiration: 'never' });
       await storage.createApplication(a);
@@ -43,7 +44,11 @@ export function storageBehaviour(name: string, open: () => Promise<Storage>): vo
         (await storage.listApplications()).map((x) => x.id),
         [a.id, b.id],
       );
+      const visited: ApplicationRecord[] = [];
+      await storage.forEachApplication((record) => visited.push(record));
+      assert.deepEqual(visited, [a, b]);
       assert.equal(await storage.countApplications(), 2);
+      assert.equal(await storage.hasApplications(), true);
       await assert.rejects(storage.createApplication(a));
       await storage.close();
     });

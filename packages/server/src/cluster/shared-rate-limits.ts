@@ -1,7 +1,7 @@
 /**
  * Rate limits shared by the workers of `serve --workers N`: the primary process holds the
- * counters (one {@link MemoryRateLimits}, exactly the single-process limiter) and the workers
- * ask it over the cluster IPC channel. The calls a worker makes in one event-loop turn travel
+ * counters (the single-process limiter's counters, with applications keyed by ID since the
+ * primary has no application cache) and the workers ask it over the cluster IPC channel. The calls a worker makes in one event-loop turn travel
  * as one message, and the answers come back as one.
  *
  * Why not SQLite or Redis: see "Rate limits with several workers" in the server README (the
@@ -12,9 +12,11 @@
 import type { Worker } from 'node:cluster';
 import type { RateLimitSetting } from '../config.js';
 import {
+  AuthFailureLimits,
   blockedStateIn,
   blockUntil,
-  MemoryRateLimits,
+  FixedWindowCounter,
+  type RateLimitedApplication,
   type RateLimitState,
   type RequestBudget,
   type TokenRateLimits,
@@ -82,12 +84,12 @@ export class ClusterRateLimits implements TokenRateLimits {
     return this.call('authFailureState', ip) as Promise<RateLimitState>;
   }
 
-  consumeRequest(applicationId: string): Promise<RequestBudget> {
-    return this.call('consumeRequest', applicationId) as Promise<RequestBudget>;
+  consumeRequest(application: RateLimitedApplication): Promise<RequestBudget> {
+    return this.call('consumeRequest', application.id) as Promise<RequestBudget>;
   }
 
-  requestState(applicationId: string): Promise<RateLimitState> {
-    return this.call('requestState', applicationId) as Promise<RateLimitState>;
+  requestState(application: RateLimitedApplication): Promise<RateLimitState> {
+    return this.call('requestState', application.id) as Promise<RateLimitState>;
   }
 
   private call(operation: LimiterOperation, key: string): Promise<LimiterAnswer> {
@@ -129,16 +131,18 @@ export class ClusterRateLimits implements TokenRateLimits {
 }
 
 /**
- * The primary side: runs the workers' limiter calls on the one {@link MemoryRateLimits} and
- * answers; when a failure spends an IP's budget, every worker learns it before the caller's
- * answer is sent, so the next request from that IP is refused by whichever worker gets it.
+ * The primary side: runs the workers' limiter calls on its counters and answers; when a failure
+ * spends an IP's budget, every worker learns it before the caller's answer is sent, so the next
+ * request from that IP is refused by whichever worker gets it.
  */
 export class RateLimitHost {
-  private readonly limits: MemoryRateLimits;
+  private readonly failures: AuthFailureLimits;
+  private readonly requests: FixedWindowCounter;
   private readonly workers: () => Iterable<Worker>;
 
   constructor(requests: RateLimitSetting, authFailures: RateLimitSetting, workers: () => Iterable<Worker>) {
-    this.limits = new MemoryRateLimits(requests, authFailures);
+    this.failures = new AuthFailureLimits(authFailures);
+    this.requests = new FixedWindowCounter(requests);
     this.workers = workers;
   }
 
@@ -160,15 +164,15 @@ export class RateLimitHost {
   private run(operation: LimiterOperation, key: string): LimiterAnswer {
     switch (operation) {
       case 'recordAuthFailure':
-        return this.limits.recordAuthFailure(key);
+        return this.failures.recordAuthFailure(key);
       case 'authFailureState':
-        return this.limits.authFailureState(key);
+        return this.failures.authFailureState(key);
       case 'consumeRequest':
-        return this.limits.consumeRequest(key);
+        return this.requests.hit(key);
       case 'requestState':
-        return this.limits.requestState(key);
+        return this.requests.peek(key);
       case 'blockedEntries':
-        return this.limits.blockedEntries();
+        return this.failures.blockedEntries();
     }
   }
 

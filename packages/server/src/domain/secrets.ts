@@ -33,7 +33,7 @@ const DUMMY_HASH = randomBytes(32);
  * undefined (unknown application) the same work is done against a dummy hash and the result
  * is always false.
  */
-export function verifySecret(pepper: Buffer, presented: string, storedHash: Buffer | undefined): boolean {
+export function verifySecret(pepper: Buffer, presented: string, storedHash: Uint8Array | undefined): boolean {
   const presentedHash = hashSecret(pepper, presented);
   const expected =
     storedHash !== undefined && storedHash.length === presentedHash.length ? storedHash : DUMMY_HASH;

@@ -63,9 +63,8 @@ export function authenticateClient(
   const credentials = parseBasicCredentials(header);
   if (credentials === undefined) return INVALID;
   const application = applications.get(credentials.id);
-  if (!verifySecret(pepper, credentials.secret, application?.secretHash) || application === undefined) {
-    return INVALID;
-  }
+  const storedHash = application === undefined ? undefined : applications.secretHash(application);
+  if (!verifySecret(pepper, credentials.secret, storedHash) || application === undefined) return INVALID;
   return application.active
     ? { outcome: 'authenticated', application }
     : { outcome: 'disabled', application };

@@ -37,10 +37,22 @@ export interface TokenRateLimits {
   recordAuthFailure(ip: string): MaybePromise<RateLimitState>;
   /** The failure budget of `ip` without spending any. */
   authFailureState(ip: string): MaybePromise<RateLimitState>;
-  /** Spends one token request of `applicationId`. */
-  consumeRequest(applicationId: string): MaybePromise<RequestBudget>;
-  /** The request budget of `applicationId` without spending any. */
-  requestState(applicationId: string): MaybePromise<RateLimitState>;
+  /** Spends one token request of `application`. */
+  consumeRequest(application: RateLimitedApplication): MaybePromise<RequestBudget>;
+  /** The request budget of `application` without spending any. */
+  requestState(application: RateLimitedApplication): MaybePromise<RateLimitState>;
+}
+
+/**
+ * How a limiter addresses an application: by ID across processes, by slot and serial in the
+ * process that holds the application cache (a `CachedApplication` is one).
+ */
+export interface RateLimitedApplication {
+  readonly id: string;
+  /** The application's row in the cache, also its row of request windows. */
+  readonly slot: number;
+  /** Tells this application apart from earlier holders of its slot. */
+  readonly serial: number;
 }
 
 /** Calls `then` with the value, at once when it is not a promise; a rejection goes to `fail`. */
@@ -65,100 +77,185 @@ export function setRateLimitHeaders(reply: FastifyReply, state: RateLimitState, 
   }
 }
 
-/** One key's window: how many events so far and when the window ends (epoch ms). */
-interface Window {
-  count: number;
-  resetAt: number;
-}
-
 /**
- * A fixed-window counter per key: the window opens with the key's first event and lasts
- * `durationMs`; every event counts, including those over the limit. These are the semantics
- * of rate-limiter-flexible's `RateLimiterMemory`, which this replaces on the hot path: it is
- * synchronous (no promise per request) and allocates only when a window opens.
+ * Fixed windows held in one `Float64Array`, addressed by a small integer slot and the number of
+ * the slot's current owner: a window opens with its owner's first event and lasts `durationMs`;
+ * every event counts, including those over the limit (the semantics of rate-limiter-flexible's
+ * `RateLimiterMemory`, which this replaced: synchronous, no promise per request). A slot whose
+ * owner changed starts over, so slots can be reused.
+ *
+ * Why typed arrays: a window is three numbers, and objects in a map would be one more heap
+ * object per application for the garbage collector and one more cache miss per request.
  */
-export class FixedWindowCounter {
+export class WindowSlots {
   readonly points: number;
   private readonly durationMs: number;
-  private readonly windows = new Map<string, Window>();
-  private nextSweep = 0;
+  // Per slot: [resets at (epoch ms), count, owner]; owner 0 = never used.
+  private windows = new Float64Array(WINDOW_FIELDS * 64);
 
   constructor(setting: RateLimitSetting) {
     this.points = setting.points;
     this.durationMs = setting.durationSeconds * 1000;
   }
 
+  /** Counts one event of `owner` in `slot`; `limited` when it is over the limit. */
+  hit(slot: number, owner: number, now: number = Date.now()): RequestBudget {
+    if ((slot + 1) * WINDOW_FIELDS > this.windows.length) this.grow(slot);
+    const windows = this.windows;
+    const at = slot * WINDOW_FIELDS;
+    if (windows[at + OWNER] !== owner || windows[at + RESETS_AT]! <= now) {
+      windows[at + RESETS_AT] = now + this.durationMs;
+      windows[at + COUNT] = 0;
+      windows[at + OWNER] = owner;
+    }
+    const count = windows[at + COUNT]! + 1;
+    windows[at + COUNT] = count;
+    return { state: this.state(count, windows[at + RESETS_AT]!, now), limited: count > this.points };
+  }
+
+  /** The state of `owner` in `slot` without counting anything. */
+  peek(slot: number, owner: number, now: number = Date.now()): RateLimitState {
+    const at = slot * WINDOW_FIELDS;
+    if (!this.isOpen(slot, now) || this.windows[at + OWNER] !== owner) {
+      return { limit: this.points, remaining: this.points, msBeforeReset: 0 };
+    }
+    return this.state(this.windows[at + COUNT]!, this.windows[at + RESETS_AT]!, now);
+  }
+
+  /** Whether `slot` has a window that has not ended at `now` (slot -1 never has one). */
+  isOpen(slot: number, now: number): boolean {
+    const at = slot * WINDOW_FIELDS;
+    return at >= 0 && at < this.windows.length && this.windows[at + RESETS_AT]! > now;
+  }
+
+  private state(count: number, resetsAt: number, now: number): RateLimitState {
+    return { limit: this.points, remaining: Math.max(0, this.points - count), msBeforeReset: resetsAt - now };
+  }
+
+  private grow(slot: number): void {
+    let length = this.windows.length * 2;
+    while (length < (slot + 1) * WINDOW_FIELDS) length *= 2;
+    const windows = new Float64Array(length);
+    windows.set(this.windows);
+    this.windows = windows;
+  }
+}
+
+const WINDOW_FIELDS = 3;
+const RESETS_AT = 0;
+const COUNT = 1;
+const OWNER = 2;
+
+/**
+ * {@link WindowSlots} addressed by a string key (an IP; an application ID in a cluster primary).
+ * Keys whose window ended give their slot back at most once per window length, when a new key
+ * arrives, so memory stays bounded by the keys active within one window.
+ */
+export class FixedWindowCounter {
+  private readonly windows: WindowSlots;
+  private readonly durationMs: number;
+  private readonly slots = new Map<string, number>();
+  private readonly freeSlots: number[] = [];
+  private nextSweep = 0;
+
+  constructor(setting: RateLimitSetting) {
+    this.windows = new WindowSlots(setting);
+    this.durationMs = setting.durationSeconds * 1000;
+  }
+
+  get points(): number {
+    return this.windows.points;
+  }
+
   /** Counts one event for `key` and returns the state after it; `limited` when over the limit. */
   hit(key: string, now: number = Date.now()): RequestBudget {
-    let window = this.windows.get(key);
-    if (window === undefined || window.resetAt <= now) {
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
       this.sweep(now);
-      window = { count: 0, resetAt: now + this.durationMs };
-      this.windows.set(key, window);
+      slot = this.freeSlots.pop() ?? this.slots.size;
+      this.slots.set(key, slot);
     }
-    window.count += 1;
-    return { state: this.stateOf(window, now), limited: window.count > this.points };
+    return this.windows.hit(slot, KEYED_OWNER, now);
   }
 
   /** The state of `key` without counting anything. */
   peek(key: string, now: number = Date.now()): RateLimitState {
-    const window = this.windows.get(key);
-    if (window === undefined || window.resetAt <= now) {
-      return { limit: this.points, remaining: this.points, msBeforeReset: 0 };
-    }
-    return this.stateOf(window, now);
+    return this.windows.peek(this.slots.get(key) ?? -1, KEYED_OWNER, now);
   }
 
-  private stateOf(window: Window, now: number): RateLimitState {
-    return {
-      limit: this.points,
-      remaining: Math.max(0, this.points - window.count),
-      msBeforeReset: window.resetAt - now,
-    };
-  }
-
-  // Expired windows are dropped at most once per window length, when a new window opens,
-  // so memory stays bounded by the keys active within one window.
   private sweep(now: number): void {
     if (now < this.nextSweep) return;
     this.nextSweep = now + this.durationMs;
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
+    for (const [key, slot] of this.slots) {
+      if (this.windows.isOpen(slot, now)) continue;
+      this.slots.delete(key);
+      this.freeSlots.push(slot);
+    }
   }
 }
 
-/** The token endpoint's limiters held in this process's memory (one process, or a cluster primary). */
+// A keyed slot is only reused after its window ended, so one owner number serves every key.
+const KEYED_OWNER = 1;
+
+/**
+ * The token endpoint's limiters held in this process's memory, for a server that is one process:
+ * failed authentications per IP, and token requests per application in the windows of the
+ * applications' cache slots.
+ */
 export class MemoryRateLimits implements TokenRateLimits {
-  private readonly authFailures: FixedWindowCounter;
-  private readonly requests: FixedWindowCounter;
-  // IPs whose failure budget is spent, with when it resets: checked synchronously on every
-  // request so an attacker's requests are refused before any hashing.
-  private readonly blocked = new Map<string, number>();
+  private readonly failures: AuthFailureLimits;
+  private readonly requests: WindowSlots;
 
   constructor(requests: RateLimitSetting, authFailures: RateLimitSetting) {
-    this.requests = new FixedWindowCounter(requests);
-    this.authFailures = new FixedWindowCounter(authFailures);
+    this.requests = new WindowSlots(requests);
+    this.failures = new AuthFailureLimits(authFailures);
   }
 
-  blockedState(ip: string, now: number = Date.now()): RateLimitState | undefined {
-    return blockedStateIn(this.blocked, this.authFailures.points, ip, now);
+  blockedState(ip: string, now?: number): RateLimitState | undefined {
+    return this.failures.blockedState(ip, now);
   }
 
   recordAuthFailure(ip: string): RateLimitState {
-    const { state } = this.authFailures.hit(ip);
+    return this.failures.recordAuthFailure(ip);
+  }
+
+  authFailureState(ip: string): RateLimitState {
+    return this.failures.authFailureState(ip);
+  }
+
+  consumeRequest(application: RateLimitedApplication): RequestBudget {
+    return this.requests.hit(application.slot, application.serial);
+  }
+
+  requestState(application: RateLimitedApplication): RateLimitState {
+    return this.requests.peek(application.slot, application.serial);
+  }
+}
+
+/**
+ * Failed client authentications per IP, and the IPs whose budget is spent (checked
+ * synchronously on every request, so an attacker's requests are refused before any hashing).
+ */
+export class AuthFailureLimits {
+  private readonly failures: FixedWindowCounter;
+  private readonly blocked = new Map<string, number>();
+
+  constructor(setting: RateLimitSetting) {
+    this.failures = new FixedWindowCounter(setting);
+  }
+
+  blockedState(ip: string, now: number = Date.now()): RateLimitState | undefined {
+    return blockedStateIn(this.blocked, this.failures.points, ip, now);
+  }
+
+  recordAuthFailure(ip: string): RateLimitState {
+    const { state } = this.failures.hit(ip);
     if (state.remaining === 0) blockUntil(this.blocked, ip, Date.now() + state.msBeforeReset);
     return state;
   }
 
   authFailureState(ip: string): RateLimitState {
-    return this.authFailures.peek(ip);
-  }
-
-  consumeRequest(applicationId: string): RequestBudget {
-    return this.requests.hit(applicationId);
-  }
-
-  requestState(applicationId: string): RateLimitState {
-    return this.requests.peek(applicationId);
+    return this.failures.peek(ip);
   }
 
   /** Every blocked IP with when its block ends (epoch ms), for a worker that just started. */

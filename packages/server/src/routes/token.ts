@@ -70,7 +70,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
     }
     if (result.outcome === 'disabled') {
       whenSettled(
-        limits.requestState(result.application.id),
+        limits.requestState(result.application),
         (state) => {
           setRateLimitHeaders(reply, state, false);
           sendApiError(reply, Errors.accessDenied);
@@ -81,7 +81,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
     }
     const application = result.application;
     whenSettled(
-      limits.consumeRequest(application.id),
+      limits.consumeRequest(application),
       ({ state, limited }) => {
         setRateLimitHeaders(reply, state, limited);
         if (limited) {

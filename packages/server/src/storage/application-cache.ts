@@ -1,16 +1,23 @@
 import { AllowedScopes, type ScopeCatalogue } from '../domain/scopes.js';
+import { ApplicationTable } from './application-table.js';
 import type { ApplicationRecord, Storage, TokenExpiration } from './types.js';
 
 /** Token lifetime in seconds per expiration setting; 0 means the token does not expire. */
 export const EXPIRES_IN: Readonly<Record<TokenExpiration, number>> = { '1d': 86400, '1w': 604800, never: 0 };
 
+/** Token expiration settings in the order of their codes in {@link ApplicationTable} rows. */
+const EXPIRATIONS: readonly TokenExpiration[] = ['1d', '1w', 'never'];
+
 /**
- * What the token endpoint needs to know about an application, prepared once per change so
- * a token request is a map look-up and no database access.
+ * What the token endpoint needs to know about an application. A fresh value per look-up, read
+ * from the application's row: keep it for one request, not longer.
  */
 export interface CachedApplication {
   readonly id: string;
-  readonly secretHash: Buffer;
+  /** The application's row in the cache; another application may get it once this one is deleted. */
+  readonly slot: number;
+  /** Tells this application apart from earlier holders of its slot (see {@link ApplicationTable.serial}). */
+  readonly serial: number;
   readonly active: boolean;
   readonly scopes: AllowedScopes;
   /** `expires_in` of issued tokens; 0 = never expires (no `exp` claim). */
@@ -19,14 +26,18 @@ export interface CachedApplication {
   readonly tokensNotBefore: number | null;
 }
 
-/** In-memory view of every application, loaded at start and patched as changes arrive. */
+/**
+ * In-memory view of every application, loaded at start and patched as changes arrive, so a
+ * token request is a table look-up and no database access.
+ */
 export class ApplicationCache {
-  private readonly byId = new Map<string, CachedApplication>();
-  private readonly neverExpiring = new Set<string>();
+  private readonly table = new ApplicationTable();
   private readonly catalogue: ScopeCatalogue;
-  // Most applications share a handful of scope sets: prepare each set once (this keeps
-  // loading 100,000 applications well under the 2-second budget).
-  private readonly scopeSets = new Map<string, AllowedScopes>();
+  // Most applications share a handful of scope sets: each set is prepared once, and rows hold
+  // its number (this also keeps loading 100,000 applications well under the 2-second budget).
+  private readonly scopeSets: AllowedScopes[] = [];
+  private readonly scopeSetNumbers = new Map<string, number>();
+  private neverExpiring = 0;
 
   constructor(catalogue: ScopeCatalogue) {
     this.catalogue = catalogue;
@@ -34,25 +45,43 @@ export class ApplicationCache {
 
   /** Number of cached applications. */
   get size(): number {
-    return this.byId.size;
+    return this.table.size;
   }
 
   /** Whether any application issues never-expiring tokens (keeps retired keys published). */
   get anyNeverExpiring(): boolean {
-    return this.neverExpiring.size > 0;
+    return this.neverExpiring > 0;
   }
 
   /** Returns the application, or undefined when unknown or deleted. */
   get(id: string): CachedApplication | undefined {
-    return this.byId.get(id);
+    const slot = this.table.slotOf(id);
+    if (slot === -1) return undefined;
+    const table = this.table;
+    return {
+      id,
+      slot,
+      serial: table.serial(slot),
+      active: table.active(slot),
+      scopes: this.scopeSets[table.scopeSet(slot)]!,
+      expiresIn: EXPIRES_IN[EXPIRATIONS[table.expirationCode(slot)]!],
+      tokensNotBefore: table.tokensNotBefore(slot),
+    };
+  }
+
+  /**
+   * A view of the stored secret hash of `application` (the HMAC-SHA-256 of its secret): for one
+   * comparison, right away.
+   */
+  secretHash(application: CachedApplication): Uint8Array {
+    return this.table.secretHash(application.slot);
   }
 
   /** Replaces the whole cache with every application in storage. */
   async loadAll(storage: Storage): Promise<void> {
-    const records = await storage.listApplications();
-    this.byId.clear();
-    this.neverExpiring.clear();
-    for (const record of records) this.put(record);
+    this.table.clear();
+    this.neverExpiring = 0;
+    await storage.forEachApplication((record) => this.put(record));
   }
 
   /** Re-reads one application from storage (it may have been created, changed or deleted). */
@@ -64,31 +93,38 @@ export class ApplicationCache {
 
   /** Caches (or replaces) one application. */
   put(record: ApplicationRecord): void {
-    this.byId.set(record.id, {
-      id: record.id,
-      secretHash: record.secretHash,
+    let slot = this.table.slotOf(record.id);
+    if (slot === -1) slot = this.table.add(record.id);
+    else if (this.isNeverExpiring(slot)) this.neverExpiring -= 1;
+    this.table.write(slot, {
       active: record.status === 'active',
-      scopes: this.allowedScopes(record.scopes),
-      expiresIn: EXPIRES_IN[record.tokenExpiration],
+      expirationCode: EXPIRATIONS.indexOf(record.tokenExpiration),
+      scopeSet: this.scopeSetNumber(record.scopes),
+      secretHash: record.secretHash,
       tokensNotBefore: record.tokensNotBefore,
     });
-    if (record.tokenExpiration === 'never') this.neverExpiring.add(record.id);
-    else this.neverExpiring.delete(record.id);
-  }
-
-  private allowedScopes(scopes: readonly string[]): AllowedScopes {
-    const key = scopes.join(' ');
-    let allowed = this.scopeSets.get(key);
-    if (allowed === undefined) {
-      allowed = new AllowedScopes(this.catalogue, scopes);
-      this.scopeSets.set(key, allowed);
-    }
-    return allowed;
+    if (record.tokenExpiration === 'never') this.neverExpiring += 1;
   }
 
   /** Forgets one application. */
   remove(id: string): void {
-    this.byId.delete(id);
-    this.neverExpiring.delete(id);
+    const slot = this.table.slotOf(id);
+    if (slot === -1) return;
+    if (this.isNeverExpiring(slot)) this.neverExpiring -= 1;
+    this.table.remove(slot);
+  }
+
+  private isNeverExpiring(slot: number): boolean {
+    return EXPIRATIONS[this.table.expirationCode(slot)] === 'never';
+  }
+
+  private scopeSetNumber(scopes: readonly string[]): number {
+    const key = scopes.join(' ');
+    let number = this.scopeSetNumbers.get(key);
+    if (number === undefined) {
+      number = this.scopeSets.push(new AllowedScopes(this.catalogue, scopes)) - 1;
+      this.scopeSetNumbers.set(key, number);
+    }
+    return number;
   }
 }

@@ -115,8 +115,16 @@ export interface Storage {
   getApplication(id: string): Promise<ApplicationRecord | null>;
   /** Returns every application in creation order, oldest first. */
   listApplications(): Promise<ApplicationRecord[]>;
+  /**
+   * Calls `visit` with every application in creation order, one at a time, and resolves when
+   * done. For loading a cache: each record can be garbage as soon as `visit` returns, where
+   * {@link listApplications} keeps all of them alive at once. `visit` must not use this storage.
+   */
+  forEachApplication(visit: (application: ApplicationRecord) => void): Promise<void>;
   /** Returns how many applications exist. */
   countApplications(): Promise<number>;
+  /** Whether any application exists (cheaper than counting them: the first-start check). */
+  hasApplications(): Promise<boolean>;
   /** Applies `patch` and returns the updated record, or null when the application does not exist. */
   updateApplication(id: string, patch: ApplicationPatch, now?: number): Promise<ApplicationRecord | null>;
   /**

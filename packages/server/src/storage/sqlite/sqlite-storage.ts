@@ -64,6 +64,30 @@ interface ChangeRow {
   entity_id: string;
 }
 
+function fromRawRow([
+  id,
+  name,
+  secretHash,
+  scopes,
+  tokenExpiration,
+  status,
+  createdAt,
+  updatedAt,
+  tokensNotBefore,
+]: RawApplicationRow): ApplicationRecord {
+  return toApplication({
+    id,
+    name,
+    secret_hash: secretHash,
+    scopes,
+    token_expiration: tokenExpiration,
+    status,
+    created_at: createdAt,
+    updated_at: updatedAt,
+    tokens_not_before: tokensNotBefore,
+  });
+}
+
 function toApplication(row: ApplicationRow): ApplicationRecord {
   return {
     id: row.id,
@@ -162,6 +186,7 @@ class SqliteStorage implements Storage {
         )
         .raw(),
       countApplications: db.prepare('SELECT COUNT(*) AS n FROM applications'),
+      hasApplications: db.prepare('SELECT EXISTS (SELECT 1 FROM applications) AS found'),
       updateApplication: db.prepare(
         `UPDATE applications SET name = @name, secret_hash = @secret_hash, scopes = @scopes,
            token_expiration = @token_expiration, status = @status, updated_at = @updated_at,
@@ -244,24 +269,21 @@ class SqliteStorage implements Storage {
 
   async listApplications(): Promise<ApplicationRecord[]> {
     const rows = this.statements.listApplications.all() as RawApplicationRow[];
-    return rows.map(
-      ([id, name, secretHash, scopes, tokenExpiration, status, createdAt, updatedAt, tokensNotBefore]) =>
-        toApplication({
-          id,
-          name,
-          secret_hash: secretHash,
-          scopes,
-          token_expiration: tokenExpiration,
-          status,
-          created_at: createdAt,
-          updated_at: updatedAt,
-          tokens_not_before: tokensNotBefore,
-        }),
-    );
+    return rows.map(fromRawRow);
+  }
+
+  async forEachApplication(visit: (application: ApplicationRecord) => void): Promise<void> {
+    for (const row of this.statements.listApplications.iterate() as IterableIterator<RawApplicationRow>) {
+      visit(fromRawRow(row));
+    }
   }
 
   async countApplications(): Promise<number> {
     return (this.statements.countApplications.get() as { n: number }).n;
+  }
+
+  async hasApplications(): Promise<boolean> {
+    return (this.statements.hasApplications.get() as { found: number }).found === 1;
   }
 
   async updateApplication(

@@ -1,0 +1,235 @@
+// The in-memory application table and the rate-limit windows kept by its slots: checked against
+// plain Map models over long random sequences, and at their edges (bad IDs, slot reuse, growth).
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { ScopeCatalogue } from '../src/domain/scopes.js';
+import { FixedWindowCounter, WindowSlots } from '../src/plugins/rate-limit.js';
+import { ApplicationCache } from '../src/storage/application-cache.js';
+import { ApplicationTable } from '../src/storage/application-table.js';
+import type { ApplicationRecord } from '../src/storage/types.js';
+
+const newId = (): string => randomBytes(20).toString('hex');
+
+function fields(secretHash: Uint8Array = randomBytes(32)) {
+  return { active: true, expirationCode: 0, scopeSet: 0, secretHash, tokensNotBefore: null };
+}
+
+describe('ApplicationTable', () => {
+  it('finds every application and only those, through growth, removals and slot reuse', () => {
+    const table = new ApplicationTable();
+    const model = new Map<string, { slot: number; hash: Buffer }>();
+    const removed: string[] = [];
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let step = 0; step < 20_000; step++) {
+      const ids = [...model.keys()];
+      if (ids.length > 0 && random() < 0.35) {
+        const id = ids[Math.floor(random() * ids.length)]!;
+        table.remove(model.get(id)!.slot);
+        model.delete(id);
+        removed.push(id);
+      } else {
+        const id = newId();
+        assert.equal(table.slotOf(id), -1);
+        const slot = table.add(id);
+        const hash = randomBytes(32);
+        table.write(slot, fields(hash));
+        model.set(id, { slot, hash });
+      }
+    }
+    assert.equal(table.size, model.size);
+    const slots = new Set<number>();
+    for (const [id, { slot, hash }] of model) {
+      assert.equal(table.slotOf(id), slot);
+      assert.equal(table.id(slot), id);
+      assert.deepEqual(Buffer.from(table.secretHash(slot)), hash);
+      slots.add(slot);
+    }
+    assert.equal(slots.size, model.size, 'no two applications share a slot');
+    for (const id of removed) assert.equal(table.slotOf(id), -1);
+  });
+
+  it('gives a reused slot a new serial', () => {
+    const table = new ApplicationTable();
+    const first = table.add(newId());
+    const serial = table.serial(first);
+    table.remove(first);
+    const second = table.add(newId());
+    assert.equal(second, first);
+    assert.notEqual(table.serial(second), serial);
+  });
+
+  it('knows only lowercase 40-hex IDs', () => {
+    const table = new ApplicationTable();
+    const id = newId();
+    table.write(table.add(id), fields());
+    for (const other of [
+      id.toUpperCase(),
+      id.slice(1),
+      `${id}0`,
+      `${id.slice(0, 39)}g`,
+      '',
+      ' '.repeat(40),
+    ]) {
+      assert.equal(table.slotOf(other), -1, other);
+      assert.throws(() => table.add(other), /not an Application ID/);
+    }
+  });
+
+  it('keeps every field of a row apart from its neighbours', () => {
+    const table = new ApplicationTable();
+    const a = table.add(newId());
+    const b = table.add(newId());
+    table.write(a, {
+      active: false,
+      expirationCode: 2,
+      scopeSet: 70_000,
+      secretHash: Buffer.alloc(32, 1),
+      tokensNotBefore: 5,
+    });
+    table.write(b, {
+      active: true,
+      expirationCode: 1,
+      scopeSet: 3,
+      secretHash: Buffer.alloc(32, 2),
+      tokensNotBefore: null,
+    });
+    assert.deepEqual(
+      [
+        table.active(a),
+        table.expirationCode(a),
+        table.scopeSet(a),
+        table.tokensNotBefore(a),
+        table.secretHash(a)[31],
+      ],
+      [false, 2, 70_000, 5, 1],
+    );
+    assert.deepEqual(
+      [
+        table.active(b),
+        table.expirationCode(b),
+        table.scopeSet(b),
+        table.tokensNotBefore(b),
+        table.secretHash(b)[0],
+      ],
+      [true, 1, 3, null, 2],
+    );
+    assert.throws(() => table.write(a, fields(Buffer.alloc(31))), /32 bytes/);
+  });
+
+  it('forgets everything on clear', () => {
+    const table = new ApplicationTable();
+    const id = newId();
+    table.add(id);
+    table.clear();
+    assert.equal(table.size, 0);
+    assert.equal(table.slotOf(id), -1);
+  });
+});
+
+describe('ApplicationCache', () => {
+  const record = (overrides: Partial<ApplicationRecord> = {}): ApplicationRecord => ({
+    id: newId(),
+    name: 'app',
+    secretHash: randomBytes(32),
+    scopes: ['sms'],
+    tokenExpiration: '1d',
+    status: 'active',
+    createdAt: 1,
+    updatedAt: 1,
+    tokensNotBefore: null,
+    ...overrides,
+  });
+
+  it('returns what was put, and follows updates and removals', () => {
+    const cache = new ApplicationCache(new ScopeCatalogue());
+    const app = record({ scopes: ['sms', 'groups'], tokenExpiration: '1w', tokensNotBefore: 1234 });
+    cache.put(app);
+    const cached = cache.get(app.id)!;
+    assert.deepEqual(
+      [cached.id, cached.active, cached.scopes.full, cached.expiresIn, cached.tokensNotBefore],
+      [app.id, true, 'sms groups', 604800, 1234],
+    );
+    assert.deepEqual(Buffer.from(cache.secretHash(cached)), app.secretHash);
+
+    cache.put({ ...app, status: 'disabled', scopes: ['sms'], tokenExpiration: '1d', tokensNotBefore: null });
+    const updated = cache.get(app.id)!;
+    assert.deepEqual(
+      [
+        updated.slot,
+        updated.serial,
+        updated.active,
+        updated.scopes.full,
+        updated.expiresIn,
+        updated.tokensNotBefore,
+      ],
+      [cached.slot, cached.serial, false, 'sms', 86400, null],
+      'an update keeps the slot and serial, so rate-limit windows survive a secret rotation',
+    );
+    cache.remove(app.id);
+    assert.equal(cache.get(app.id), undefined);
+    assert.equal(cache.size, 0);
+  });
+
+  it('counts never-expiring applications through changes', () => {
+    const cache = new ApplicationCache(new ScopeCatalogue());
+    const app = record({ tokenExpiration: 'never' });
+    cache.put(app);
+    cache.put(app);
+    assert.equal(cache.anyNeverExpiring, true);
+    cache.put({ ...app, tokenExpiration: '1d' });
+    assert.equal(cache.anyNeverExpiring, false);
+    cache.put({ ...app, tokenExpiration: 'never' });
+    cache.remove(app.id);
+    assert.equal(cache.anyNeverExpiring, false);
+  });
+});
+
+describe('WindowSlots', () => {
+  const setting = { points: 3, durationSeconds: 60 };
+
+  it('counts every event in a window, over the limit too, and starts over when it ends', () => {
+    const windows = new WindowSlots(setting);
+    const at = 1_000_000;
+    const results = [1, 2, 3, 4].map(() => windows.hit(5, 1, at));
+    assert.deepEqual(
+      results.map((r) => [r.state.remaining, r.limited]),
+      [
+        [2, false],
+        [1, false],
+        [0, false],
+        [0, true],
+      ],
+    );
+    assert.equal(results[0]!.state.msBeforeReset, 60_000);
+    assert.deepEqual(windows.peek(5, 1, at + 59_999), { limit: 3, remaining: 0, msBeforeReset: 1 });
+    assert.equal(windows.hit(5, 1, at + 60_000).state.remaining, 2);
+  });
+
+  it('gives a new owner of a slot a fresh window', () => {
+    const windows = new WindowSlots(setting);
+    for (let i = 0; i < 4; i++) windows.hit(0, 1, 10);
+    assert.equal(windows.peek(0, 2, 10).remaining, 3);
+    assert.equal(windows.hit(0, 2, 10).state.remaining, 2);
+  });
+});
+
+describe('FixedWindowCounter', () => {
+  it('keeps keys apart, and gives ended windows’ slots to new keys without mixing counts', () => {
+    const counter = new FixedWindowCounter({ points: 2, durationSeconds: 1 });
+    counter.hit('a', 0);
+    counter.hit('a', 0);
+    assert.equal(counter.hit('a', 0).limited, true);
+    assert.equal(counter.hit('b', 0).state.remaining, 1);
+    // 'a' and 'b' ended; 'c' arrives after the sweep interval and may take one of their slots.
+    assert.equal(counter.hit('c', 1_000).state.remaining, 1);
+    assert.equal(counter.hit('d', 1_000).state.remaining, 1);
+    assert.equal(counter.peek('c', 1_000).remaining, 1);
+    assert.equal(counter.peek('a', 1_000).remaining, 2);
+    assert.equal(counter.hit('a', 1_000).state.remaining, 1);
+  });
+});
