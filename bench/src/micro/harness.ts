@@ -44,6 +44,34 @@ export async function measureOps(
   return rates;
 }
 
+/**
+ * Runs `first(i)` and `second(i)` `ops` times each, alternating in chunks of `chunk` calls (who
+ * goes first alternates too), and returns both rates in ops/s. Two functions compared this way
+ * see the same machine: a burst of foreign load lasting longer than a chunk slows both alike,
+ * where timing one batch after the other lets it land on either.
+ */
+export async function alternatingRates(
+  first: (i: number) => unknown,
+  second: (i: number) => unknown,
+  { ops, chunk, offset = 0 }: { ops: number; chunk: number; offset?: number },
+): Promise<[number, number]> {
+  const elapsedNs = [0, 0];
+  const fns = [first, second];
+  for (let start = 0, round = 0; start < ops; start += chunk, round++) {
+    const end = Math.min(ops, start + chunk);
+    for (const which of round % 2 === 0 ? [0, 1] : [1, 0]) {
+      const fn = fns[which]!;
+      const t0 = process.hrtime.bigint();
+      for (let i = start; i < end; i++) {
+        const out = fn(offset + i);
+        if (out instanceof Promise) await out;
+      }
+      elapsedNs[which]! += Number(process.hrtime.bigint() - t0);
+    }
+  }
+  return [ops / (elapsedNs[0]! / 1e9), ops / (elapsedNs[1]! / 1e9)];
+}
+
 /** ops/s as a MicroResult (median of the samples). */
 export async function opsPerSecond(
   name: string,

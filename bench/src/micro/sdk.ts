@@ -15,6 +15,10 @@ import { median } from '../stats.js';
 import { basicAuth, type Credential, REPO_DIR, type RunningTarget } from '../targets/common.js';
 import { type MicroResult, type MicroSection, nsPerOp, tryImport } from './harness.js';
 
+/** Measured samples of SDK vs raw fetch (after 2 warm-up ones): 9, so one sample that a GC pause or a
+ * burst of foreign load skewed cannot move the median. */
+const SDK_SAMPLES = 9;
+
 export const SDK_MODULE = join(REPO_DIR, 'packages', 'client', 'src', 'index.ts');
 
 // biome-ignore lint/suspicious/noExplicitAny: the SDK is loaded dynamically and may not exist yet
@@ -130,48 +134,70 @@ export async function benchSdk(target: RunningTarget, options: SdkBenchOptions =
       },
       body: 'grant_type=client_credentials',
     };
-    const rawFetch = async () => {
-      const res = await fetch(`${target.url}/oauth/token`, init);
+    const rawFetch = async (signal?: AbortSignal) => {
+      const res = await fetch(`${target.url}/oauth/token`, signal === undefined ? init : { ...init, signal });
       if (res.status !== 200) throw new Error(`raw fetch: HTTP ${res.status}`);
       await res.json();
     };
-    // Raw and SDK requests alternate one by one (who goes first alternates too), each timed on its own,
-    // so drift from other load on the machine and connection-pool effects hit both alike.
-    const raw: number[] = [];
-    const viaSdk: number[] = [];
-    const getViaSdk = () => sdk.getAccessToken();
+    // The same raw fetch with a timeout the way the SDK (and any careful caller) sets one: an
+    // AbortController aborted by a timer. Node's fetch links every request to a given signal (a
+    // WeakRef and a FinalizationRegistry entry per request), which costs by itself; this row shows
+    // how much of the SDK's overhead that is.
+    const rawFetchWithTimeout = async () => {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 30_000);
+      try {
+        await rawFetch(controller.signal);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    // The three kinds of request alternate one by one (which goes first rotates too), each timed on
+    // its own, so drift from other load on the machine and connection-pool effects hit all alike.
+    const kinds = [() => rawFetch(), rawFetchWithTimeout, () => sdk.getAccessToken()];
+    const perKind: number[][] = [[], [], []];
     const warmup = 2;
-    for (let s = 0; s < warmup + 5; s++) {
-      let rawNs = 0;
-      let sdkNs = 0;
-      for (let n = 0; n < requestOps * 2; n++) {
-        const useRaw = (n + s) % 2 === 0;
-        const t0 = process.hrtime.bigint();
-        await (useRaw ? rawFetch() : getViaSdk());
-        const ns = Number(process.hrtime.bigint() - t0);
-        if (useRaw) rawNs += ns;
-        else sdkNs += ns;
+    for (let s = 0; s < warmup + SDK_SAMPLES; s++) {
+      const elapsedNs = [0, 0, 0];
+      for (let n = 0; n < requestOps; n++) {
+        for (let k = 0; k < kinds.length; k++) {
+          const which = (n + s + k) % kinds.length;
+          const t0 = process.hrtime.bigint();
+          await kinds[which]!();
+          elapsedNs[which]! += Number(process.hrtime.bigint() - t0);
+        }
       }
       if (s < warmup) continue;
-      raw.push(rawNs / requestOps / 1000);
-      viaSdk.push(sdkNs / requestOps / 1000);
+      for (let k = 0; k < kinds.length; k++) perKind[k]!.push(elapsedNs[k]! / requestOps / 1000);
     }
-    const rawUs = median(raw);
-    const sdkUs = median(viaSdk);
+    const [raw, rawTimed, viaSdk] = perKind as [number[], number[], number[]];
+    // Medians of per-sample ratios: each sample's requests saw the same machine conditions.
+    const overhead = (over: number[]) => viaSdk.map((v, i) => v / over[i]! - 1);
     results.push(
-      { name: 'raw fetch: time per token request', unit: 'µs/op', value: rawUs, samples: raw },
+      { name: 'raw fetch: time per token request', unit: 'µs/op', value: median(raw), samples: raw },
+      {
+        name: 'raw fetch with a timeout signal: time per token request',
+        unit: 'µs/op',
+        value: median(rawTimed),
+        samples: rawTimed,
+      },
       {
         name: 'OauthApi.getAccessToken(): time per token request',
         unit: 'µs/op',
-        value: sdkUs,
+        value: median(viaSdk),
         samples: viaSdk,
       },
       {
         name: 'SDK overhead over raw fetch',
         unit: 'ratio',
-        // Median of per-sample ratios: each pair of samples saw the same machine conditions.
-        value: median(viaSdk.map((v, i) => v / raw[i]! - 1)),
-        samples: viaSdk.map((v, i) => v / raw[i]! - 1),
+        value: median(overhead(raw)),
+        samples: overhead(raw),
+      },
+      {
+        name: 'SDK overhead over raw fetch with the same timeout',
+        unit: 'ratio',
+        value: median(overhead(rawTimed)),
+        samples: overhead(rawTimed),
       },
     );
     return { status: 'ok', results };

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { median } from '../stats.js';
 import { REPO_DIR } from '../targets/common.js';
 import { AUDIENCE, generateSigningKey, ISSUER, signAccessToken } from '../targets/jwt.js';
-import { type MicroResult, type MicroSection, measureOps, opsPerSecond, tryImport } from './harness.js';
+import { alternatingRates, type MicroResult, type MicroSection, opsPerSecond, tryImport } from './harness.js';
 
 export const VERIFIER_MODULE = join(REPO_DIR, 'packages', 'server', 'src', 'verify', 'index.ts');
 
@@ -90,24 +90,19 @@ export async function benchVerifier(options: VerifierBenchOptions = {}): Promise
         warmup,
       }),
     );
-    // Raw and verifier batches alternate (each on its own slice of fresh tokens), so load from other
-    // processes on the machine hits both alike.
+    // Raw and verifier calls alternate in chunks of 25 (each on its own fresh tokens), so load from
+    // other processes on the machine hits both alike.
     const rawRates: number[] = [];
     const mineRates: number[] = [];
     for (let s = 0; s < warmup + samples; s++) {
-      const offset = s * distinctOps;
-      const [rawRate] = await measureOps(
+      const [rawRate, mineRate] = await alternatingRates(
         (i) => {
-          const t = split[offset + i]!;
+          const t = split[i]!;
           if (!cryptoVerify(null, t.data, key.publicKey, t.sig)) throw new Error('bad signature');
         },
-        { ops: distinctOps, samples: 1, warmup: 0 },
+        (i) => verifier.verify(distinct[i]!, { scopes }),
+        { ops: distinctOps, chunk: 25, offset: s * distinctOps },
       );
-      const [mineRate] = await measureOps((i) => verifier.verify(distinct[offset + i]!, { scopes }), {
-        ops: distinctOps,
-        samples: 1,
-        warmup: 0,
-      });
       if (s >= warmup) {
         rawRates.push(rawRate!);
         mineRates.push(mineRate!);
