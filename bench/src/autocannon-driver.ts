@@ -5,6 +5,7 @@
 // Usage: node --import tsx src/autocannon-driver.ts <config.json>
 import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { printResult } from './child.js';
 import { basicAuth, type Credential, isMain } from './targets/common.js';
 
 export interface DriverConfig {
@@ -169,5 +170,5 @@ if (isMain(import.meta.url)) {
   if (!file) throw new Error('usage: autocannon-driver.ts <config.json>');
   const config = JSON.parse(readFileSync(file, 'utf8')) as DriverConfig;
   const runs = await drive(config);
-  process.stdout.write(`RESULT ${JSON.stringify(runs)}\n`);
+  printResult(runs);
 }

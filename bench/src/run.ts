@@ -14,16 +14,14 @@
 //   --server-cpu 0 --load-cpu 1   taskset pinning; --no-pin to disable (BENCH_NO_PIN=1)
 //   --note "text"          a note printed at the top of the report, repeatable (BENCH_NOTE)
 //   --help                 print this list
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunResult, runLoad } from './load.js';
 import { describeMachine, readRss } from './machine.js';
+import { runMicroInFreshProcess } from './micro/fresh-process.js';
 import type { MicroSection } from './micro/harness.js';
-import { benchSdk } from './micro/sdk.js';
-import { benchVerifier } from './micro/verifier.js';
 import { renderJson } from './report/json.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderSvg } from './report/svg.js';
@@ -521,23 +519,20 @@ export async function runBench({ config, outDir, pin, notes: given }: CliOptions
     if (config.scale.length > 0) results.scale = await benchScale(config, start);
     if (config.workers.length > 0) results.workers = await benchWorkers(config, start);
 
-    if (config.micro.length > 0 && start.taskset && config.loadCpu !== undefined) {
-      // The micro-benchmarks run in this process: pin it (all threads) to the load core, away from the
-      // ceiling server the SDK benchmark talks to.
-      execFileSync(start.taskset, ['-a', '-pc', String(config.loadCpu), String(process.pid)], {
-        stdio: 'ignore',
-      });
-    }
+    // Each micro-benchmark runs in a fresh process pinned to the load core, away from the ceiling
+    // server the SDK benchmark talks to (see micro/fresh-process.ts for why not in this one).
+    const microCpu = start.taskset ? config.loadCpu : undefined;
     if (config.micro.includes('verifier')) {
       log('\n== micro: verifier');
-      results.micro.verifier = await benchVerifier();
+      results.micro.verifier = await runMicroInFreshProcess({ kind: 'verifier' }, microCpu, start.taskset);
     }
     if (config.micro.includes('sdk')) {
       log('\n== micro: sdk (against the ceiling server)');
       let server: RunningTarget | undefined;
       try {
         server = await startCeiling(start);
-        results.micro.sdk = await benchSdk(server);
+        const target = { url: server.url, credentials: server.credentials };
+        results.micro.sdk = await runMicroInFreshProcess({ kind: 'sdk', target }, microCpu, start.taskset);
       } catch (err) {
         results.micro.sdk = {
           status: 'skipped',

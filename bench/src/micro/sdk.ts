@@ -86,7 +86,10 @@ export interface SdkBenchOptions {
 }
 
 /** Runs the SDK micro-benchmarks against `target` (a running token server, e.g. the ceiling). */
-export async function benchSdk(target: RunningTarget, options: SdkBenchOptions = {}): Promise<MicroSection> {
+export async function benchSdk(
+  target: Pick<RunningTarget, 'url' | 'credentials'>,
+  options: SdkBenchOptions = {},
+): Promise<MicroSection> {
   const imported = await tryImport<SdkModule>(pathToFileURL(SDK_MODULE).href);
   if ('missing' in imported) return { status: 'skipped', note: `SDK not available yet: ${imported.missing}` };
   const mod = imported.mod;

@@ -50,7 +50,7 @@ export async function benchVerifier(options: VerifierBenchOptions = {}): Promise
   const repeatedOps = options.repeatedOps ?? 200_000;
   const distinctOps = options.distinctOps ?? 2_000;
   const samples = 9;
-  const warmup = 1;
+  const warmup = 2;
 
   const key = generateSigningKey();
   const jwk = { ...key.publicKey.export({ format: 'jwk' }), kid: key.kid, alg: 'EdDSA', use: 'sig' };

@@ -10,6 +10,7 @@ import { BODY_LIMIT_BYTES, registerRawBody } from './plugins/form-body.js';
 import { MemoryRateLimits, type TokenRateLimits } from './plugins/rate-limit.js';
 import { registerRequestContext, requestIdFor } from './plugins/request-context.js';
 import { TokenLifecycle } from './revocation/lifecycle.js';
+import { registerClientAuthentication } from './routes/client-authentication.js';
 import { registerJwksRoute } from './routes/jwks.js';
 import { registerNotFound } from './routes/not-found.js';
 import { registerTokenRoute } from './routes/token.js';
@@ -113,6 +114,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerRequestContext(app);
   registerErrorHandler(app);
   registerRawBody(app);
+  registerClientAuthentication(app);
   registerTokenRoute(app, { applications, pepper, limits, grant });
   registerJwksRoute(app, keys);
   lifecycle.register(app, { pepper, limits, catalogue });

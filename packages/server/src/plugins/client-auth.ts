@@ -77,3 +77,9 @@ export const AUTH_REALM = 'smscx-oauth';
 export function challenge(reply: FastifyReply): void {
   reply.header('www-authenticate', `Basic realm="${AUTH_REALM}", charset="UTF-8"`);
 }
+
+/** `Cache-Control: no-store` and `Pragma: no-cache` on every token endpoint response (RFC 6749 §5.1). */
+export function setNoStore(reply: FastifyReply): void {
+  reply.header('cache-control', 'no-store');
+  reply.header('pragma', 'no-cache');
+}

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError, Errors } from '../domain/errors.js';
+import { setNoStore } from '../plugins/client-auth.js';
 import { sendApiError } from '../plugins/error-handler.js';
 import { setRateLimitHeaders, type TokenRateLimits } from '../plugins/rate-limit.js';
 import { INTROSPECT_PATH } from './introspect.js';
@@ -7,7 +8,7 @@ import { JWKS_PATH } from './jwks.js';
 import { METADATA_PATH } from './metadata.js';
 import { REVOKE_PATH } from './revoke.js';
 import { SCOPES_PATH } from './scopes.js';
-import { setNoStore, TOKEN_PATH } from './token.js';
+import { TOKEN_PATH } from './token.js';
 
 /** The POST endpoints with client authentication. */
 const POST_PATHS: ReadonlySet<string> = new Set([TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH]);

@@ -31,7 +31,6 @@ export interface RevokeRouteDeps extends ClientAuthenticationDeps {
  */
 export function registerRevokeRoute(app: FastifyInstance, deps: RevokeRouteDeps): void {
   const { storage, checker, revoked } = deps;
-  app.decorateRequest('authenticatedClient', null);
   app.route({
     method: 'POST',
     url: REVOKE_PATH,

@@ -1,11 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { ApiError, Errors } from '../domain/errors.js';
 import type { ClientCredentialsGrant } from '../grants/client-credentials.js';
-import { authenticateClient, challenge } from '../plugins/client-auth.js';
 import { sendApiError } from '../plugins/error-handler.js';
 import { readClientForm } from '../plugins/form-body.js';
-import { setRateLimitHeaders, type TokenRateLimits, whenSettled } from '../plugins/rate-limit.js';
-import type { ApplicationCache, CachedApplication } from '../storage/application-cache.js';
+import { setRateLimitHeaders, whenSettled } from '../plugins/rate-limit.js';
+import { type ClientAuthenticationDeps, clientAuthentication } from './client-authentication.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -13,24 +12,8 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 export const TOKEN_PATH = '/oauth/token';
 
 /** What the token route needs. */
-export interface TokenRouteDeps {
-  readonly applications: ApplicationCache;
-  readonly pepper: Buffer;
-  readonly limits: TokenRateLimits;
+export interface TokenRouteDeps extends ClientAuthenticationDeps {
   readonly grant: ClientCredentialsGrant;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The authenticated application of a token request (set before the body is read). */
-    oauthClient: CachedApplication | null;
-  }
-}
-
-/** `Cache-Control: no-store` and `Pragma: no-cache` on every token endpoint response (RFC 6749 §5.1). */
-export function setNoStore(reply: FastifyReply): void {
-  reply.header('cache-control', 'no-store');
-  reply.header('pragma', 'no-cache');
 }
 
 /**
@@ -40,37 +23,12 @@ export function setNoStore(reply: FastifyReply): void {
  * grant type → scope in the handler.
  */
 export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): void {
-  const { applications, pepper, limits, grant } = deps;
-  app.decorateRequest('oauthClient', null);
-
-  // A callback-style hook rather than an async one: with the in-memory limiter the whole
-  // check runs synchronously, with no promise per request. Answering here (without calling
-  // `done`) ends the request before its body is read.
-  function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    setNoStore(reply);
-    const blocked = limits.blockedState(request.ip);
-    if (blocked !== undefined) {
-      setRateLimitHeaders(reply, blocked, true);
-      sendApiError(reply, Errors.rateLimit);
-      return;
-    }
-    const result = authenticateClient(request.headers.authorization, applications, pepper);
-    if (result.outcome === 'invalid') {
+  const { limits, grant } = deps;
+  const authenticate = clientAuthentication(deps, (client, request, reply, done) => {
+    const { application } = client;
+    if (client.outcome === 'disabled') {
       whenSettled(
-        limits.recordAuthFailure(request.ip),
-        (state) => {
-          setRateLimitHeaders(reply, state, false);
-          challenge(reply);
-          request.log.debug('client authentication failed');
-          sendApiError(reply, Errors.invalidClient);
-        },
-        done,
-      );
-      return;
-    }
-    if (result.outcome === 'disabled') {
-      whenSettled(
-        limits.requestState(result.application),
+        limits.requestState(application),
         (state) => {
           setRateLimitHeaders(reply, state, false);
           sendApiError(reply, Errors.accessDenied);
@@ -79,7 +37,6 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
       );
       return;
     }
-    const application = result.application;
     whenSettled(
       limits.consumeRequest(application),
       ({ state, limited }) => {
@@ -88,19 +45,19 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
           sendApiError(reply, Errors.rateLimit);
           return;
         }
-        request.oauthClient = application;
+        request.authenticatedClient = application;
         done();
       },
       done,
     );
-  }
+  });
 
   app.route({
     method: 'POST',
     url: TOKEN_PATH,
     onRequest: authenticate,
     handler: (request, reply) => {
-      const application = request.oauthClient!;
+      const application = request.authenticatedClient!;
       const params = readClientForm(request);
       if (params instanceof ApiError) return sendApiError(reply, params);
       const result = grant.handle(application, params);
