@@ -62,6 +62,16 @@ export class TokenCache {
     return false;
   }
 
+  /**
+   * False when `token` cannot be in the cache because the admission filter has not seen it, so a
+   * caller can skip the look-up (which hashes the whole token). Only meaningful when every entry
+   * went through {@link admit}; a slot taken over by another token only costs one re-verification.
+   */
+  mayHold(token: string): boolean {
+    const print = fingerprint(token) | 0;
+    return this.#seen[print & (DOORKEEPER_SLOTS - 1)] === print;
+  }
+
   get(token: string): CacheEntry | undefined {
     return this.#map.get(token);
   }

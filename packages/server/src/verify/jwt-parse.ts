@@ -5,8 +5,9 @@ export interface CompactParts {
   readonly header: string;
   readonly payload: string;
   readonly signature: string;
-  /** `header.payload`, the bytes the signature covers. */
-  readonly signingInput: Buffer;
+  /** The whole token: its first `signingInputLength` characters are what the signature covers. */
+  readonly token: string;
+  readonly signingInputLength: number;
 }
 
 // Three non-empty base64url segments, no padding, nothing else.
@@ -50,7 +51,7 @@ export function splitCompact(token: unknown, maxLength: number): CompactParts {
   if (!isCanonicalLength(header) || !isCanonicalLength(payload) || !isCanonicalLength(signature)) {
     throw malformed();
   }
-  return { header, payload, signature, signingInput: Buffer.from(token.slice(0, second), 'latin1') };
+  return { header, payload, signature, token, signingInputLength: second };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -71,7 +72,29 @@ export function decodeJsonObject(segment: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Decodes the signature segment (already validated by {@link splitCompact}). */
-export function decodeSignature(segment: string): Buffer {
-  return Buffer.from(segment, 'base64url');
+/**
+ * The bytes `crypto.verify` reads for one token, the signing input and the decoded signature,
+ * written into two buffers a verifier reuses for every token rather than allocated per token.
+ * Views returned by {@link signingInput} and {@link signature} are valid until the next call:
+ * use them in the same synchronous step.
+ */
+export class SigningBytes {
+  #input = Buffer.allocUnsafe(1024);
+  #signature = Buffer.allocUnsafe(1024);
+
+  /** `header.payload` as bytes (base64url is ASCII). */
+  signingInput(parts: CompactParts): Buffer {
+    if (parts.signingInputLength > this.#input.length) this.#input = Buffer.allocUnsafe(parts.token.length);
+    const length = this.#input.write(parts.token, 0, parts.signingInputLength, 'latin1');
+    return this.#input.subarray(0, length);
+  }
+
+  /** The signature segment decoded (its alphabet and length were checked by {@link splitCompact}). */
+  signature(parts: CompactParts): Buffer {
+    if (parts.signature.length > this.#signature.length) {
+      this.#signature = Buffer.allocUnsafe(parts.signature.length);
+    }
+    const length = this.#signature.write(parts.signature, 'base64url');
+    return this.#signature.subarray(0, length);
+  }
 }

@@ -9,7 +9,7 @@ import {
   RemoteKeySource,
   StaticKeySource,
 } from './jwks.js';
-import { type CompactParts, decodeJsonObject, decodeSignature, splitCompact } from './jwt-parse.js';
+import { type CompactParts, decodeJsonObject, SigningBytes, splitCompact } from './jwt-parse.js';
 import type { VerifiedAccessToken, VerifyOptions } from './types.js';
 
 /**
@@ -142,6 +142,7 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
   const leeway = nonNegative('leewaySeconds', options.leewaySeconds, 30);
   const maxTokenLength = nonNegative('maxTokenLength', options.maxTokenLength, 8192);
   const cache = new TokenCache(Math.floor(nonNegative('cacheSize', options.cacheSize, 10_000)));
+  const signingBytes = new SigningBytes();
   const keys: KeySource =
     options.keys !== undefined
       ? new StaticKeySource(options.keys, algorithms)
@@ -197,7 +198,7 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
     nowMs: number,
   ): CacheEntry {
     if (key === undefined || !key.algorithms.has(alg)) throw new TokenVerificationError('unknown_key');
-    if (!verifySignature(alg, key.key, parts.signingInput, decodeSignature(parts.signature))) {
+    if (!verifySignature(alg, key.key, signingBytes.signingInput(parts), signingBytes.signature(parts))) {
       throw new TokenVerificationError('bad_signature');
     }
 
@@ -250,7 +251,12 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
   return {
     async verify(token, verifyOptions) {
       const nowMs = now();
-      let entry = typeof token === 'string' ? cache.get(token) : undefined;
+      // Without introspection only tokens seen before are cached: a first sighting skips the
+      // look-up. With it, every answer is cached (see below).
+      let entry =
+        typeof token === 'string' && (introspect !== undefined || cache.mayHold(token))
+          ? cache.get(token)
+          : undefined;
       if (entry !== undefined && (nowMs >= entry.notAfter || entry.key.retired)) {
         cache.delete(token);
         entry = undefined;
