@@ -96,6 +96,17 @@ describe('verify: valid tokens', () => {
     assert.equal((await v.verify(signToken(key, claims({ aud: 'https://elsewhere' })))).sub, APP_ID);
   });
 
+  it('verifies tokens of any length in turn with the same reused signing buffers', async () => {
+    const { v } = verifier({ cacheSize: 0 });
+    const long = claims({ jti: 'long', note: 'x'.repeat(3000) });
+    const tokens = [claims({ jti: 'short-1' }), long, claims({ jti: 'short-2' }), long];
+    for (const payload of tokens) assert.equal((await v.verify(signToken(key, payload))).jti, payload.jti);
+    const good = signToken(key, claims({ jti: 'after-long' }));
+    await v.verify(signToken(key, long));
+    const forged = `${good.slice(0, good.lastIndexOf('.'))}.${signToken(key, long).split('.')[2]}`;
+    await refused(v.verify(forged), 'bad_signature');
+  });
+
   it('honours leeway: expired by less than leewaySeconds passes, by more fails', async () => {
     const { v, clock } = verifier({ leewaySeconds: 30, cacheSize: 0 });
     const token = signToken(key, claims());
