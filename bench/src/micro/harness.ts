@@ -92,16 +92,6 @@ export async function nsPerOp(
   return { name, unit: 'ns/op', value: median(samples), samples };
 }
 
-/** µs per operation as a MicroResult (median of the samples). */
-export async function usPerOp(
-  name: string,
-  fn: (i: number) => unknown,
-  opts: MeasureOptions,
-): Promise<MicroResult> {
-  const samples = (await measureOps(fn, opts)).map((rate) => 1e6 / rate);
-  return { name, unit: 'µs/op', value: median(samples), samples };
-}
-
 /** Imports a module by file path, or returns the reason it cannot be imported (missing or broken). */
 export async function tryImport<T>(path: string): Promise<{ mod: T } | { missing: string }> {
   try {

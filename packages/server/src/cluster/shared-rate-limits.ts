@@ -1,8 +1,9 @@
 /**
  * Rate limits shared by the workers of `serve --workers N`: the primary process holds the
  * counters (the single-process limiter's counters, with applications keyed by ID since the
- * primary has no application cache) and the workers ask it over the cluster IPC channel. The calls a worker makes in one event-loop turn travel
- * as one message, and the answers come back as one.
+ * primary has no application cache) and the workers ask it over the cluster IPC channel. The
+ * calls a worker makes in one event-loop turn travel as one message, and the answers come back
+ * as one.
  *
  * Why not SQLite or Redis: see "Rate limits with several workers" in the server README (the
  * IPC round trip is the cheapest shared state on one machine, and needs nothing to run).

@@ -89,7 +89,7 @@ export function setRateLimitHeaders(reply: FastifyReply, state: RateLimitState, 
  */
 export class WindowSlots {
   readonly points: number;
-  private readonly durationMs: number;
+  readonly durationMs: number;
   // Per slot: [resets at (epoch ms), count, owner]; owner 0 = never used.
   private windows = new Float64Array(WINDOW_FIELDS * 64);
 
@@ -153,14 +153,12 @@ const OWNER = 2;
  */
 export class FixedWindowCounter {
   private readonly windows: WindowSlots;
-  private readonly durationMs: number;
   private readonly slots = new Map<string, number>();
   private readonly freeSlots: number[] = [];
   private nextSweep = 0;
 
   constructor(setting: RateLimitSetting) {
     this.windows = new WindowSlots(setting);
-    this.durationMs = setting.durationSeconds * 1000;
   }
 
   get points(): number {
@@ -185,7 +183,7 @@ export class FixedWindowCounter {
 
   private sweep(now: number): void {
     if (now < this.nextSweep) return;
-    this.nextSweep = now + this.durationMs;
+    this.nextSweep = now + this.windows.durationMs;
     for (const [key, slot] of this.slots) {
       if (this.windows.isOpen(slot, now)) continue;
       this.slots.delete(key);
@@ -196,41 +194,6 @@ export class FixedWindowCounter {
 
 // A keyed slot is only reused after its window ended, so one owner number serves every key.
 const KEYED_OWNER = 1;
-
-/**
- * The token endpoint's limiters held in this process's memory, for a server that is one process:
- * failed authentications per IP, and token requests per application in the windows of the
- * applications' cache slots.
- */
-export class MemoryRateLimits implements TokenRateLimits {
-  private readonly failures: AuthFailureLimits;
-  private readonly requests: WindowSlots;
-
-  constructor(requests: RateLimitSetting, authFailures: RateLimitSetting) {
-    this.requests = new WindowSlots(requests);
-    this.failures = new AuthFailureLimits(authFailures);
-  }
-
-  blockedState(ip: string, now?: number): RateLimitState | undefined {
-    return this.failures.blockedState(ip, now);
-  }
-
-  recordAuthFailure(ip: string): RateLimitState {
-    return this.failures.recordAuthFailure(ip);
-  }
-
-  authFailureState(ip: string): RateLimitState {
-    return this.failures.authFailureState(ip);
-  }
-
-  consumeRequest(application: RateLimitedApplication): RequestBudget {
-    return this.requests.hit(application.slot, application.serial);
-  }
-
-  requestState(application: RateLimitedApplication): RateLimitState {
-    return this.requests.peek(application.slot, application.serial);
-  }
-}
 
 /**
  * Failed client authentications per IP, and the IPs whose budget is spent (checked
@@ -263,6 +226,28 @@ export class AuthFailureLimits {
     const entries: [string, number][] = [];
     for (const [ip, until] of this.blocked) if (until > now) entries.push([ip, until]);
     return entries;
+  }
+}
+
+/**
+ * The token endpoint's limiters held in this process's memory, for a server that is one process:
+ * failed authentications per IP ({@link AuthFailureLimits}), and token requests per application
+ * in the windows of the applications' cache slots.
+ */
+export class MemoryRateLimits extends AuthFailureLimits implements TokenRateLimits {
+  private readonly requests: WindowSlots;
+
+  constructor(requests: RateLimitSetting, authFailures: RateLimitSetting) {
+    super(authFailures);
+    this.requests = new WindowSlots(requests);
+  }
+
+  consumeRequest(application: RateLimitedApplication): RequestBudget {
+    return this.requests.hit(application.slot, application.serial);
+  }
+
+  requestState(application: RateLimitedApplication): RateLimitState {
+    return this.requests.peek(application.slot, application.serial);
   }
 }
 

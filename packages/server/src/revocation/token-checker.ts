@@ -4,7 +4,7 @@ import type { Storage } from '../storage/types.js';
 import { TokenVerificationError } from '../verify/errors.js';
 import type { JsonWebKeySet } from '../verify/jwks.js';
 import type { VerifiedAccessToken, VerifyOptions } from '../verify/types.js';
-import { type AccessTokenVerifier, createVerifier } from '../verify/verifier.js';
+import { type AccessTokenVerifier, createVerifier, requireScopes } from '../verify/verifier.js';
 import { isRevokedByNotBefore } from './not-before.js';
 import type { RevokedTokens } from './revoked-tokens.js';
 
@@ -75,10 +75,7 @@ export class AccessTokenChecker {
     verify: async (token: string, options?: VerifyOptions): Promise<VerifiedAccessToken> => {
       const verified = await this.verifySigned(token);
       if ((await this.inactiveReason(verified)) !== undefined) throw new TokenVerificationError('revoked');
-      const required = options?.scopes;
-      if (required !== undefined && !required.every((scope) => verified.scopes.includes(scope))) {
-        throw new TokenVerificationError('insufficient_scope', { scope: required.join(' ') });
-      }
+      if (options?.scopes !== undefined) requireScopes(verified, options.scopes);
       return verified;
     },
     clearCache: () => this.#inner?.clearCache(),

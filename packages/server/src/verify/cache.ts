@@ -18,6 +18,8 @@ export interface CacheEntry {
 /** Slots of the admission filter; a power of two. */
 const DOORKEEPER_SLOTS = 1 << 14;
 
+const slotOf = (print: number): number => print & (DOORKEEPER_SLOTS - 1);
+
 /**
  * A 32-bit fingerprint of a token from the last characters of its signature segment, which are
  * uniformly random. No allocation, no pass over the whole string. Never 0 (the empty slot).
@@ -27,7 +29,7 @@ function fingerprint(token: string): number {
   for (let i = Math.max(0, token.length - 12); i < token.length; i++) {
     hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193);
   }
-  return hash === 0 ? 1 : hash;
+  return hash === 0 ? 1 : hash | 0;
 }
 
 /**
@@ -39,44 +41,51 @@ function fingerprint(token: string): number {
  * first. Tokens seen once (many short-lived clients, a scan of old tokens) would otherwise fill
  * the cache, evict the tokens that do repeat, and keep thousands of dead results alive into the
  * old generation of the heap. A fingerprint collision only admits a token early; the cache is
- * still keyed by the whole token string, so it can never return another token's result.
+ * still keyed by the whole token string, so it can never return another token's result. With
+ * `admitAll` (introspection: every answer saves a round trip) every token is cached at once.
  */
 export class TokenCache {
   readonly #max: number;
+  readonly #admitAll: boolean;
   readonly #map = new Map<string, CacheEntry>();
   readonly #seen = new Int32Array(DOORKEEPER_SLOTS);
 
-  constructor(maxEntries: number) {
+  constructor(maxEntries: number, admitAll = false) {
     this.#max = maxEntries;
+    this.#admitAll = admitAll;
   }
 
   /**
-   * Whether a freshly verified `token` should be cached: true when it was seen recently (it
-   * repeats), else remembers it and returns false.
+   * The cached entry of `token`. A token the admission filter has not seen cannot be cached, so
+   * it is answered without the look-up (which hashes the whole token); a filter slot taken over
+   * by another token only costs one re-verification.
    */
-  admit(token: string): boolean {
-    const print = fingerprint(token) | 0;
-    const slot = print & (DOORKEEPER_SLOTS - 1);
+  get(token: string): CacheEntry | undefined {
+    if (!this.#admitAll) {
+      const print = fingerprint(token);
+      if (this.#seen[slotOf(print)] !== print) return undefined;
+    }
+    return this.#map.get(token);
+  }
+
+  /**
+   * Caches the entry of a token just verified or re-checked: at once when it was cached before
+   * (`wasCached`) or with `admitAll`, else from its second sighting on.
+   */
+  offer(token: string, entry: CacheEntry, wasCached: boolean): void {
+    if (wasCached || this.#admitAll || this.#admit(token)) this.set(token, entry);
+  }
+
+  // True when `token` was seen recently (it repeats), else remembers it and returns false.
+  #admit(token: string): boolean {
+    const print = fingerprint(token);
+    const slot = slotOf(print);
     if (this.#seen[slot] === print) return true;
     this.#seen[slot] = print;
     return false;
   }
 
-  /**
-   * False when `token` cannot be in the cache because the admission filter has not seen it, so a
-   * caller can skip the look-up (which hashes the whole token). Only meaningful when every entry
-   * went through {@link admit}; a slot taken over by another token only costs one re-verification.
-   */
-  mayHold(token: string): boolean {
-    const print = fingerprint(token) | 0;
-    return this.#seen[print & (DOORKEEPER_SLOTS - 1)] === print;
-  }
-
-  get(token: string): CacheEntry | undefined {
-    return this.#map.get(token);
-  }
-
-  set(token: string, entry: CacheEntry): void {
+  private set(token: string, entry: CacheEntry): void {
     if (this.#max === 0) return;
     if (!this.#map.has(token) && this.#map.size >= this.#max) {
       const oldest = this.#map.keys().next();

@@ -103,7 +103,12 @@ function isAudience(value: unknown): value is string | string[] {
   return typeof value === 'string' || (Array.isArray(value) && value.every((a) => typeof a === 'string'));
 }
 
-function requireScopes(result: VerifiedAccessToken, required: readonly string[]): void {
+/**
+ * Checks that `result` grants every scope in `required`.
+ *
+ * @throws {TokenVerificationError} `insufficient_scope` (403) naming the required scopes.
+ */
+export function requireScopes(result: VerifiedAccessToken, required: readonly string[]): void {
   for (const scope of required) {
     if (!result.scopes.includes(scope)) {
       throw new TokenVerificationError('insufficient_scope', { scope: required.join(' ') });
@@ -141,7 +146,6 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
   const fetchFn = options.fetch ?? globalThis.fetch;
   const leeway = nonNegative('leewaySeconds', options.leewaySeconds, 30);
   const maxTokenLength = nonNegative('maxTokenLength', options.maxTokenLength, 8192);
-  const cache = new TokenCache(Math.floor(nonNegative('cacheSize', options.cacheSize, 10_000)));
   const signingBytes = new SigningBytes();
   const keys: KeySource =
     options.keys !== undefined
@@ -157,6 +161,11 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
         });
   const introspect: Introspector | undefined =
     options.introspection === undefined ? undefined : createIntrospector(options.introspection, fetchFn);
+  // With introspection every answer is cached (it saves a round trip); without, only tokens that repeat.
+  const cache = new TokenCache(
+    Math.floor(nonNegative('cacheSize', options.cacheSize, 10_000)),
+    introspect !== undefined,
+  );
   const introspectionTtl = nonNegative('introspection.cacheTtlMs', options.introspection?.cacheTtlMs, 5000);
 
   // Parsed headers by their base64url text: a server signs every token with the same few headers,
@@ -251,12 +260,7 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
   return {
     async verify(token, verifyOptions) {
       const nowMs = now();
-      // Without introspection only tokens seen before are cached: a first sighting skips the
-      // look-up. With it, every answer is cached (see below).
-      let entry =
-        typeof token === 'string' && (introspect !== undefined || cache.mayHold(token))
-          ? cache.get(token)
-          : undefined;
+      let entry = typeof token === 'string' ? cache.get(token) : undefined;
       if (entry !== undefined && (nowMs >= entry.notAfter || entry.key.retired)) {
         cache.delete(token);
         entry = undefined;
@@ -277,9 +281,7 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
             ? err
             : new TokenVerificationError('malformed', { cause: err });
         }
-        // With introspection the cache saves a round trip: keep every answer. Without it, only
-        // tokens that repeat are worth keeping (see TokenCache.admit).
-        if (cached || introspect !== undefined || cache.admit(token)) cache.set(token, entry);
+        cache.offer(token, entry, cached);
       }
       if (!entry.active) throw new TokenVerificationError('revoked');
       if (verifyOptions?.scopes !== undefined) requireScopes(entry.result, verifyOptions.scopes);
