@@ -1,8 +1,9 @@
 // Pure building blocks: scope resolution, Basic parsing, form parsing, secrets, key retention.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { AllowedScopes, ScopeCatalogue } from '../src/domain/scopes.js';
+import { PepperedHmac } from '../src/domain/secret-hmac.js';
 import { hashSecret, newApplicationSecret, verifySecret } from '../src/domain/secrets.js';
 import { generateSigningKeyRecord, loadSigningKey } from '../src/keys/key-material.js';
 import { isKeyPublished, RETIRED_KEY_RETENTION_MS } from '../src/keys/retention.js';
@@ -81,10 +82,47 @@ describe('secrets', () => {
     const secret = newApplicationSecret();
     assert.ok(Buffer.from(secret, 'base64url').length === 32);
     const hash = hashSecret(pepper, secret);
-    assert.equal(verifySecret(pepper, secret, hash), true);
-    assert.equal(verifySecret(pepper, `${secret}x`, hash), false);
-    assert.equal(verifySecret(randomBytes(32), secret, hash), false);
-    assert.equal(verifySecret(pepper, secret, undefined), false);
+    const hmac = new PepperedHmac(pepper);
+    assert.equal(verifySecret(hmac, secret, hash), true);
+    assert.equal(verifySecret(hmac, `${secret}x`, hash), false);
+    assert.equal(verifySecret(new PepperedHmac(randomBytes(32)), secret, hash), false);
+    assert.equal(verifySecret(hmac, secret, undefined), false);
+  });
+
+  // PepperedHmac is a JavaScript HMAC-SHA-256: it must give node:crypto's result on every input
+  // a Basic header can carry, across block boundaries (55/56/64 bytes) and its buffer growing.
+  it('PepperedHmac gives the HMAC-SHA-256 of node:crypto', () => {
+    const reference = (key: Buffer, text: string) => createHmac('sha256', key).update(text).digest();
+    for (const keyLength of [0, 1, 32, 63, 64]) {
+      const key = randomBytes(keyLength);
+      const hmac = new PepperedHmac(key);
+      for (let length = 0; length <= 300; length++) {
+        const ascii = randomBytes(length).toString('base64url').slice(0, length);
+        assert.deepEqual(hmac.digest(ascii), reference(key, ascii), `key ${keyLength} B, ${length} chars`);
+      }
+    }
+    const hmac = new PepperedHmac(randomBytes(32));
+    const key = randomBytes(32);
+    const other = new PepperedHmac(key);
+    // First call on a fresh object with 3 UTF-8 bytes per character: the buffer must grow enough.
+    assert.deepEqual(other.digest('€'.repeat(300)), reference(key, '€'.repeat(300)));
+    const samples = ['', 'é', '€uro', '😀 emoji', 'lone \ud800 surrogate', 'x'.repeat(1024), '\u0000nul'];
+    for (let i = 0; i < 500; i++) {
+      // Any UTF-16 code unit, lone surrogates included (encoded as U+FFFD by both).
+      samples.push(
+        String.fromCharCode(...Array.from(randomBytes(1 + (i % 90)), (b) => (b * 257 + i) % 0x10000)),
+      );
+    }
+    for (const text of samples)
+      assert.deepEqual(other.digest(text), reference(key, text), JSON.stringify(text));
+    // Consecutive results are independent (the output buffer is reused, not accumulated).
+    const first = Buffer.from(hmac.digest('a'));
+    hmac.digest('b'.repeat(500));
+    assert.deepEqual(hmac.digest('a'), first);
+  });
+
+  it('PepperedHmac refuses a key longer than one block', () => {
+    assert.throws(() => new PepperedHmac(randomBytes(65)), /at most 64 bytes/);
   });
 });
 

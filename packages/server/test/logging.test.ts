@@ -1,6 +1,12 @@
 // Secrets never reach a log line, even at the most verbose level.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { buildApp } from '../src/app.js';
+import { loadOrCreatePepper } from '../src/domain/secrets.js';
+import { createLogger } from '../src/logger.js';
+import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
 import { basic, createApplication, FORM, requestToken, send, startServer, tempDb } from './helpers.js';
 
 describe('logging', () => {
@@ -55,6 +61,41 @@ describe('logging', () => {
         );
       }
     } finally {
+      tmp.cleanup();
+    }
+  });
+
+  // Below debug level, request loggers make their pino child on first use (request-context.ts):
+  // a line logged through one must still carry the request ID and be redacted.
+  it('a request logger at info level writes lines bound to the request, redacted', async () => {
+    const tmp = tempDb();
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, callback) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        callback();
+      },
+    });
+    const storage = openSqliteStorage(tmp.db);
+    const pepper = loadOrCreatePepper(join(tmp.dir, 'pepper'));
+    const app = await buildApp({ storage, pepper, logger: createLogger('info', sink) });
+    try {
+      app.get('/log-probe', (request) => {
+        request.log.debug('not written at info level');
+        request.log.warn({ headers: { authorization: 'Basic c2VjcmV0' } }, 'probe');
+        return { level: request.log.level };
+      });
+      const response = await app.inject({ method: 'GET', url: '/log-probe' });
+      assert.equal(response.json().level, 'info');
+      const written = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.equal(written.filter((line) => line.msg === 'not written at info level').length, 0);
+      const probe = written.filter((line) => line.msg === 'probe');
+      assert.equal(probe.length, 1);
+      assert.equal(probe[0]!.reqId, response.headers['x-request-id']);
+      assert.deepEqual(probe[0]!.headers, { authorization: '[Redacted]' });
+    } finally {
+      await app.close();
+      await storage.close();
       tmp.cleanup();
     }
   });

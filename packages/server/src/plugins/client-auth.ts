@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import type { PepperedHmac } from '../domain/secret-hmac.js';
 import { verifySecret } from '../domain/secrets.js';
 import type { ApplicationCache, CachedApplication } from '../storage/application-cache.js';
 
@@ -58,13 +59,13 @@ const INVALID: ClientAuthResult = { outcome: 'invalid' };
 export function authenticateClient(
   header: string | undefined,
   applications: ApplicationCache,
-  pepper: Buffer,
+  secretHmac: PepperedHmac,
 ): ClientAuthResult {
   const credentials = parseBasicCredentials(header);
   if (credentials === undefined) return INVALID;
   const application = applications.get(credentials.id);
   const storedHash = application === undefined ? undefined : applications.secretHash(application);
-  if (!verifySecret(pepper, credentials.secret, storedHash) || application === undefined) return INVALID;
+  if (!verifySecret(secretHmac, credentials.secret, storedHash) || application === undefined) return INVALID;
   return application.active
     ? { outcome: 'authenticated', application }
     : { outcome: 'disabled', application };

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ApiError, Errors, invalidRequest } from '../domain/errors.js';
+import { PepperedHmac } from '../domain/secret-hmac.js';
 import { authenticateClient, type ClientAuthResult, challenge, setNoStore } from '../plugins/client-auth.js';
 import { sendApiError } from '../plugins/error-handler.js';
 import { readClientForm } from '../plugins/form-body.js';
@@ -55,7 +56,8 @@ export function clientAuthentication(
   deps: ClientAuthenticationDeps,
   verified: VerifiedClientStep,
 ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
-  const { applications, pepper, limits } = deps;
+  const { applications, limits } = deps;
+  const secretHmac = new PepperedHmac(deps.pepper);
   return (request, reply, done) => {
     setNoStore(reply);
     const blocked = limits.blockedState(request.ip);
@@ -64,7 +66,7 @@ export function clientAuthentication(
       sendApiError(reply, Errors.rateLimit);
       return;
     }
-    const result = authenticateClient(request.headers.authorization, applications, pepper);
+    const result = authenticateClient(request.headers.authorization, applications, secretHmac);
     if (result.outcome !== 'invalid') {
       verified(result, request, reply, done);
       return;
