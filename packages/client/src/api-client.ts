@@ -97,6 +97,9 @@ export class ApiClient {
    * @internal
    */
   rememberToken(token: string): void {
+    // Only the logger reads the list, and a silent logger writes nothing to redact. (Comparing a
+    // new token with 16 remembered ones scans hundreds of equal leading characters each.)
+    if (!this.#debugging) return;
     if (this.#tokens.includes(token)) return;
     this.#tokens.push(token);
     if (this.#tokens.length > REMEMBERED_TOKENS) this.#tokens.shift();
@@ -135,11 +138,10 @@ export class ApiClient {
           configuration.timeoutMs,
           request.signal,
         );
-        const requestId = response.headers.get('x-request-id') ?? undefined;
         if (this.#debugging) {
           this.logger.debug('response', {
             status: response.status,
-            requestId,
+            requestId: requestIdOf(response),
             attempt: attempt + 1,
             durationMs: this.#now() - started,
           });
@@ -150,7 +152,10 @@ export class ApiClient {
         if (!isRetryableStatus(response.status) || !retriesLeft) throw failure;
         if (hint !== undefined && hint > MAX_SERVER_WAIT_MS) {
           // Waiting this long inside a library call would look like a hang: surface it instead.
-          this.logger.debug('retry skipped: server asked to wait too long', { requestId, waitMs: hint });
+          this.logger.debug('retry skipped: server asked to wait too long', {
+            requestId: requestIdOf(response),
+            waitMs: hint,
+          });
           throw failure;
         }
         waitMs = hint ?? backoffDelayMs(attempt, this.#random);
@@ -176,4 +181,9 @@ export class ApiClient {
     const basic = basicAuthorization(username, password).slice('Basic '.length);
     return [password, formUrlEncode(password), basic, ...this.#tokens];
   }
+}
+
+/** `X-Request-Id` of a response, for log lines only (a header look-up is not free). */
+function requestIdOf(response: RawResponse): string | undefined {
+  return response.headers.get('x-request-id') ?? undefined;
 }

@@ -2,6 +2,9 @@ import type { ApiClient } from '../api-client.js';
 import { basicAuthorization, formUrlEncode } from '../internal/basic-auth.js';
 import { type OauthTokenResponse, parseOauthTokenResponse } from '../models/oauth-token-response.js';
 
+const CLIENT_CREDENTIALS = 'client_credentials';
+const DEFAULT_FORM = `grant_type=${CLIENT_CREDENTIALS}`;
+
 /** Parameters of {@link OauthApi.getAccessToken}. */
 export interface GetAccessTokenParams {
   /**
@@ -30,6 +33,9 @@ export interface GetAccessTokenParams {
 export class OauthApi {
   /** The client that sends the requests. */
   readonly apiClient: ApiClient;
+  // The Basic header depends only on the configuration's credentials, which cannot change: it
+  // is encoded once (form-urlencoding twice, UTF-8, base64 cost several µs per request).
+  #authorization: string | undefined;
 
   /** @param apiClient - the client that sends the requests (credentials, host, retries). */
   constructor(apiClient: ApiClient) {
@@ -57,12 +63,14 @@ export class OauthApi {
    */
   async getAccessToken(params: GetAccessTokenParams = {}): Promise<OauthTokenResponse> {
     const { configuration } = this.apiClient;
-    const form = [`grant_type=${formUrlEncode(params.grantType ?? 'client_credentials')}`];
-    if (params.scope !== undefined && params.scope !== '') form.push(`scope=${formUrlEncode(params.scope)}`);
+    const grantType = params.grantType ?? CLIENT_CREDENTIALS;
+    let body = grantType === CLIENT_CREDENTIALS ? DEFAULT_FORM : `grant_type=${formUrlEncode(grantType)}`;
+    if (params.scope !== undefined && params.scope !== '') body += `&scope=${formUrlEncode(params.scope)}`;
+    this.#authorization ??= basicAuthorization(configuration.username, configuration.password);
     // A plain object, not `new Headers(...)`: undici copies and re-validates a Headers instance
     // on every request (about 13 µs of a 300 µs loopback request, measured against raw fetch).
     const headers = {
-      authorization: basicAuthorization(configuration.username, configuration.password),
+      authorization: this.#authorization,
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
       'user-agent': configuration.userAgent,
@@ -71,7 +79,7 @@ export class OauthApi {
       method: 'POST',
       path: '/oauth/token',
       headers,
-      body: form.join('&'),
+      body,
       maxRetries: params.maxRetries,
       signal: params.signal,
     });
