@@ -218,6 +218,15 @@ async function startTarget(name: TargetName, start: StartOptions): Promise<Live 
 }
 
 /**
+ * The order in which round `round` runs its targets: as listed in even rounds, reversed in odd ones.
+ * A machine that slowly speeds up or slows down during the run then favours neither side of a ratio
+ * (a target that runs first in one round runs last in the next).
+ */
+export function roundOrder<T>(items: readonly T[], round: number): T[] {
+  return round % 2 === 0 ? [...items] : [...items].reverse();
+}
+
+/**
  * Measures every live target at `connections` in interleaved rounds: round r runs each target once,
  * so a burst of foreign load on the machine hits every target alike instead of one target's runs.
  * The warm-up happens before each target's first run.
@@ -225,7 +234,7 @@ async function startTarget(name: TargetName, start: StartOptions): Promise<Live 
 async function measureRounds(lives: Live[], connections: number, config: BenchConfig, start: StartOptions) {
   const runs = new Map<Live, RunResult[]>(lives.map((l) => [l, []]));
   for (let round = 0; round < config.runs; round++) {
-    for (const live of lives) {
+    for (const live of roundOrder(lives, round)) {
       log(
         `   ${live.result.target} c=${connections}: run ${round + 1}/${config.runs}` +
           `${round === 0 && config.warmup > 0 ? ` after ${config.warmup} s warm-up` : ''}`,
@@ -288,7 +297,7 @@ async function benchScale(config: BenchConfig, start: StartOptions): Promise<Sca
     }
     const live = () => points.filter((p) => p.target !== undefined);
     for (let round = 0; round < config.runs; round++) {
-      for (const point of live()) {
+      for (const point of roundOrder(live(), round)) {
         const { apps } = point.result;
         log(`   scale ${apps}: run ${round + 1}/${config.runs}`);
         try {
@@ -411,7 +420,7 @@ async function benchWorkers(config: BenchConfig, start: StartOptions): Promise<W
       }
     }
     for (let round = 0; round < config.runs; round++) {
-      for (const entry of live) {
+      for (const entry of roundOrder(live, round)) {
         if (entry.result.status !== 'ok') continue;
         log(`   --workers ${entry.result.workers}: run ${round + 1}/${config.runs}`);
         try {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import type { BenchResults } from '../src/results.js';
-import { parseCli } from '../src/run.js';
+import { parseCli, roundOrder } from '../src/run.js';
 import { median } from '../src/stats.js';
 import { BENCH_DIR } from '../src/targets/common.js';
 
@@ -96,4 +96,12 @@ test('median', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 2, 3]), 2.5);
   assert.ok(Number.isNaN(median([])));
+});
+
+test('rounds alternate the order of the targets, without changing the list', () => {
+  const targets = ['ceiling', 'ours', 'oidc-provider'];
+  assert.deepEqual(roundOrder(targets, 0), ['ceiling', 'ours', 'oidc-provider']);
+  assert.deepEqual(roundOrder(targets, 1), ['oidc-provider', 'ours', 'ceiling']);
+  assert.deepEqual(roundOrder(targets, 2), ['ceiling', 'ours', 'oidc-provider']);
+  assert.deepEqual(targets, ['ceiling', 'ours', 'oidc-provider']);
 });
