@@ -29,13 +29,23 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the binary synchronously with `args`. */
+/**
+ * Runs the binary synchronously with `args`. A command that does not exit by itself within a
+ * minute (normally: well under a second) throws, so no test can read a killed command's missing
+ * output or status as a result and carry on.
+ */
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     env: { ...cleanEnv(), ...env },
-    timeout: 20_000,
+    timeout: 60_000,
   });
+  if (result.error !== undefined || result.signal !== null) {
+    const why = result.error?.message ?? `killed by ${result.signal}`;
+    throw new Error(
+      `smscx-oauth-server ${args.slice(0, 2).join(' ')} did not finish: ${why}\n${result.stderr}`,
+    );
+  }
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
