@@ -83,9 +83,11 @@ describe('restart', () => {
   it('refuses to start with a different pepper (the signing key cannot be decrypted)', async () => {
     const tmp = tempDb();
     try {
-      createApplication(tmp.db);
-      const rotated = cli(['keys', 'rotate', '--db', tmp.db]);
-      assert.equal(rotated.status, 0, rotated.stderr);
+      // The first start makes the signing key, encrypted under the default pepper file. (This
+      // used `keys rotate`, which twice did not exit in full-suite runs, cause not found; the cli()
+      // helper now fails a command that hangs instead of waiting.)
+      const first = await startServer(tmp.db);
+      assert.equal(await first.stop(), 0);
       // A server that starts anyway is stopped before the assertion fails, so it cannot keep the
       // test process (and CI) waiting forever.
       const started = startServer(tmp.db, [], { SMSCX_PEPPER_FILE: join(tmp.dir, 'other-pepper') });
