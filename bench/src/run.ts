@@ -8,6 +8,7 @@
 //   --extra-connections 10,200   more concurrencies for ours and the best peer; "none" to skip
 //   --scale 10,10000,100000      application counts for the scale scenario; "none" to skip (BENCH_SCALE)
 //   --workers 1,2          `serve --workers N` counts for the workers scenario, unpinned; "none" to skip (BENCH_WORKERS)
+//   --scale-rounds 9       rounds of the scale scenario, sharing runs × duration (BENCH_SCALE_ROUNDS)
 //   --startup-samples 3    server starts timed per scale point (BENCH_STARTUP_SAMPLES)
 //   --micro verifier,sdk   micro-benchmarks; "none" to skip (BENCH_MICRO)
 //   --out bench/results    where latest.{md,json,svg} go (BENCH_OUT)
@@ -30,6 +31,7 @@ import {
   type BenchResults,
   computeChecks,
   type ScaleResult,
+  scaleRoundSeconds,
   type TargetResult,
   toRow,
   type WorkersResult,
@@ -100,6 +102,7 @@ const HELP = `Usage: npm run bench -- [flags]   (every flag also as a BENCH_* en
   --extra-connections 10,200    more concurrencies for ours and the best peer; "none"
   --scale 10,10000,100000       application counts for the scale scenario; "none"
   --workers 1,2                 serve --workers N for the workers scenario (unpinned); "none"
+  --scale-rounds 9              scale rounds (default 3 × runs), each runs × duration / rounds long
   --startup-samples 3           timed server starts per scale point
   --micro verifier,sdk          micro-benchmarks; "none"
   --out bench/results           where latest.{md,json,svg} are written
@@ -130,6 +133,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       connections: { type: 'string' },
       'extra-connections': { type: 'string' },
       scale: { type: 'string' },
+      'scale-rounds': { type: 'string' },
       'startup-samples': { type: 'string' },
       micro: { type: 'string' },
       out: { type: 'string' },
@@ -157,11 +161,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const micro = list(values.micro ?? env.BENCH_MICRO, 'verifier,sdk');
   for (const m of micro) if (m !== 'verifier' && m !== 'sdk') throw new Error(`unknown micro-benchmark ${m}`);
   const pin = !(values['no-pin'] ?? (env.BENCH_NO_PIN === '1' || env.BENCH_NO_PIN === 'true'));
+  const runs = Math.max(1, Math.round(num(values.runs ?? env.BENCH_RUNS ?? '3', 'runs')));
   const config: BenchConfig = {
     // Fixed order so ratios and reports read the same every time.
     targets: TARGET_NAMES.filter((t) => targets.includes(t)),
     duration: num(values.duration ?? env.BENCH_DURATION ?? '10', 'duration'),
-    runs: Math.max(1, Math.round(num(values.runs ?? env.BENCH_RUNS ?? '3', 'runs'))),
+    runs,
     warmup: num(values.warmup ?? env.BENCH_WARMUP ?? '3', 'warmup'),
     connections: Math.max(
       1,
@@ -173,6 +178,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     scale: list(values.scale ?? env.BENCH_SCALE, '10,10000,100000').map((n) => Math.round(num(n, 'scale'))),
     workers: list(values.workers ?? env.BENCH_WORKERS, '1,2').map((n) =>
       Math.max(1, Math.round(num(n, 'workers'))),
+    ),
+    scaleRounds: Math.max(
+      1,
+      Math.round(num(values['scale-rounds'] ?? env.BENCH_SCALE_ROUNDS ?? String(3 * runs), 'scale-rounds')),
     ),
     startupSamples: Math.max(
       1,
@@ -296,15 +305,20 @@ async function benchScale(config: BenchConfig, start: StartOptions): Promise<Sca
       if (point !== undefined) points.push(point);
     }
     const live = () => points.filter((p) => p.target !== undefined);
-    for (let round = 0; round < config.runs; round++) {
+    // The same load time as the targets get (runs × duration per point), in more, shorter rounds:
+    // the spread is a ratio of a few percent between servers that idle in turn, and the median of
+    // 9 per-round ratios holds against the VM's bursts far better than the median of 3.
+    const rounds = config.scaleRounds;
+    const duration = scaleRoundSeconds(config);
+    for (let round = 0; round < rounds; round++) {
       for (const point of roundOrder(live(), round)) {
         const { apps } = point.result;
-        log(`   scale ${apps}: run ${round + 1}/${config.runs}`);
+        log(`   scale ${apps}: run ${round + 1}/${rounds}`);
         try {
           const [run] = await runLoad({
             url: point.target!.url,
             connections: config.connections,
-            duration: config.duration,
+            duration,
             runs: 1,
             warmup: round === 0 ? config.warmup : 0,
             credentials: point.credentials,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import type { BenchResults } from '../src/results.js';
+import { scaleRoundSeconds } from '../src/results.js';
 import { parseCli, roundOrder } from '../src/run.js';
 import { median } from '../src/stats.js';
 import { BENCH_DIR } from '../src/targets/common.js';
@@ -104,4 +105,14 @@ test('rounds alternate the order of the targets, without changing the list', () 
   assert.deepEqual(roundOrder(targets, 1), ['oidc-provider', 'ours', 'ceiling']);
   assert.deepEqual(roundOrder(targets, 2), ['ceiling', 'ours', 'oidc-provider']);
   assert.deepEqual(targets, ['ceiling', 'ours', 'oidc-provider']);
+});
+
+test("the scale scenario splits the targets' load time into three times as many rounds", () => {
+  const defaults = parseCli([], {}).config;
+  assert.equal(defaults.scaleRounds, 9);
+  assert.equal(scaleRoundSeconds(defaults), 3.3);
+  const short = parseCli(['--runs', '1', '--duration', '2'], {}).config;
+  assert.equal(short.scaleRounds, 3);
+  assert.equal(scaleRoundSeconds(short), 1);
+  assert.equal(parseCli(['--scale-rounds', '5'], {}).config.scaleRounds, 5);
 });

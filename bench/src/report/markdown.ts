@@ -1,6 +1,6 @@
 // latest.md: the human report. Machine first (numbers mean nothing without it), then the load table,
 // the scale scenario, the micro-benchmarks, and the issue's targets as pass / fail.
-import { type BenchResults, type LoadRow, p99Ratio, throughputRatio } from '../results.js';
+import { type BenchResults, type LoadRow, p99Ratio, scaleRoundSeconds, throughputRatio } from '../results.js';
 import { fmt } from '../stats.js';
 
 const mark = (pass: boolean | null) => (pass === null ? '— not measured' : pass ? '✅ pass' : '❌ fail');
@@ -110,7 +110,13 @@ export function renderMarkdown(results: BenchResults): string {
 
   if (results.scale.length > 0) {
     out.push('## Scale: ours with many registered applications', '');
-    out.push('Requests rotate over the credentials of every application (round robin over a shuffle).', '');
+    const rounds = results.config.scaleRounds;
+    out.push(
+      'Requests rotate over the credentials of every application (round robin over a shuffle). ' +
+        `${rounds} interleaved rounds of ${scaleRoundSeconds(results.config)} s per size (the targets' load time, ` +
+        'in shorter rounds); the spread is the median of the per-round ratios to the smallest size.',
+      '',
+    );
     out.push(
       '| apps | seeding ms | startup ms (median) | req/s | run spread | p50 ms | p99 ms | non-2xx | CPU % server / loadgen | RSS MiB | status |',
     );
