@@ -102,7 +102,7 @@ const HELP = `Usage: npm run bench -- [flags]   (every flag also as a BENCH_* en
   --extra-connections 10,200    more concurrencies for ours and the best peer; "none"
   --scale 10,10000,100000       application counts for the scale scenario; "none"
   --workers 1,2                 serve --workers N for the workers scenario (unpinned); "none"
-  --scale-rounds 9              scale rounds (default 3 × runs), each runs × duration / rounds long
+  --scale-rounds 9              scale rounds (default 3 × runs), each runs × duration / rounds long (≥ 1 s)
   --startup-samples 3           timed server starts per scale point
   --micro verifier,sdk          micro-benchmarks; "none"
   --out bench/results           where latest.{md,json,svg} are written
