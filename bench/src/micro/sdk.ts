@@ -18,6 +18,8 @@ import { type MicroResult, type MicroSection, nsPerOp, tryImport } from './harne
 /** Measured samples of SDK vs raw fetch (after 2 warm-up ones): 9, so one sample that a GC pause or a
  * burst of foreign load skewed cannot move the median. */
 const SDK_SAMPLES = 9;
+/** The SDK's default per-attempt timeout (Configuration.timeoutMs), which the timed raw fetch copies. */
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 export const SDK_MODULE = join(REPO_DIR, 'packages', 'client', 'src', 'index.ts');
 
@@ -37,11 +39,17 @@ interface Sdk {
 }
 
 /** Builds the SDK objects for one server and credential (the official-library shapes, see seed/OauthApi.md). */
-export function buildSdk(mod: SdkModule, baseUrl: string, credential: Credential): Sdk {
+export function buildSdk(
+  mod: SdkModule,
+  baseUrl: string,
+  credential: Credential,
+  settings: { timeoutMs?: number } = {},
+): Sdk {
   const configuration = new mod.Configuration({
     username: credential.id,
     password: credential.secret,
     host: baseUrl,
+    ...settings,
   });
   const apiClient = new mod.ApiClient(configuration);
   const oauthApi = new mod.OauthApi(apiClient);
@@ -83,6 +91,8 @@ export interface SdkBenchOptions {
   requestOps?: number;
   /** Concurrent cold getToken() callers (default 1000). */
   stampede?: number;
+  /** Measured samples of SDK vs raw fetch, after 2 warm-up ones (default 9). */
+  samples?: number;
 }
 
 /** Runs the SDK micro-benchmarks against `target` (a running token server, e.g. the ceiling). */
@@ -102,6 +112,7 @@ export async function benchSdk(
   const cachedOps = options.cachedOps ?? 200_000;
   const requestOps = options.requestOps ?? 500;
   const stampede = options.stampede ?? 1000;
+  const samples = options.samples ?? SDK_SAMPLES;
   const results: MicroResult[] = [];
   try {
     const sdk = buildSdk(mod, target.url, credential);
@@ -143,80 +154,31 @@ export async function benchSdk(
       await res.json();
     };
     // The same raw fetch with a timeout the way the SDK (and any careful caller) sets one: an
-    // AbortController aborted by a timer. Node's fetch links every request to a given signal (a
-    // WeakRef and a FinalizationRegistry entry per request), which costs by itself; this row shows
-    // how much of the SDK's overhead that is.
+    // AbortController aborted by a timer. Node 20's fetch ties every request to a given signal (a
+    // WeakRef, a FinalizationRegistry entry and a listener per request), which costs by itself.
     const rawFetchWithTimeout = async () => {
       const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), 30_000);
+      const timer = setTimeout(() => controller.abort(), DEFAULT_TIMEOUT_MS);
       try {
         await rawFetch(controller.signal);
       } finally {
         clearTimeout(timer);
       }
     };
-    // The three kinds of request alternate one by one (which goes first rotates too), each timed on
-    // its own, so drift from other load on the machine and connection-pool effects hit all alike.
-    const kinds = [() => rawFetch(), rawFetchWithTimeout, () => sdk.getAccessToken()];
-    // Per sample and kind: the mean time per request, and the median of the individual requests.
-    const means: number[][] = [[], [], []];
-    const medians: number[][] = [[], [], []];
-    const warmup = 2;
-    for (let s = 0; s < warmup + SDK_SAMPLES; s++) {
-      const times: number[][] = [[], [], []];
-      for (let n = 0; n < requestOps; n++) {
-        for (let k = 0; k < kinds.length; k++) {
-          const which = (n + s + k) % kinds.length;
-          const t0 = process.hrtime.bigint();
-          await kinds[which]!();
-          times[which]!.push(Number(process.hrtime.bigint() - t0) / 1000);
-        }
-      }
-      if (s < warmup) continue;
-      for (let k = 0; k < kinds.length; k++) {
-        means[k]!.push(times[k]!.reduce((sum, t) => sum + t, 0) / requestOps);
-        medians[k]!.push(median(times[k]!));
-      }
-    }
-    const [raw, rawTimed, viaSdk] = means as [number[], number[], number[]];
-    const [rawMid, , sdkMid] = medians as [number[], number[], number[]];
-    // Medians of per-sample ratios: each sample's requests saw the same machine conditions.
-    const ratioMinusOne = (of: number[], over: number[]) => of.map((v, i) => v / over[i]! - 1);
-    const overhead = (over: number[]) => ratioMinusOne(viaSdk, over);
-    const typicalOverhead = ratioMinusOne(sdkMid, rawMid);
-    results.push(
-      { name: 'raw fetch: time per token request', unit: 'µs/op', value: median(raw), samples: raw },
+    const untimed = buildSdk(mod, target.url, credential, { timeoutMs: 0 });
+    await untimed.getAccessToken();
+    const pairs = await compareRequests(
       {
-        name: 'raw fetch with a timeout signal: time per token request',
-        unit: 'µs/op',
-        value: median(rawTimed),
-        samples: rawTimed,
+        raw: () => rawFetch(),
+        rawAgain: () => rawFetch(),
+        rawTimed: rawFetchWithTimeout,
+        sdk: () => sdk.getAccessToken(),
+        sdkUntimed: () => untimed.getAccessToken(),
       },
-      {
-        name: 'OauthApi.getAccessToken(): time per token request',
-        unit: 'µs/op',
-        value: median(viaSdk),
-        samples: viaSdk,
-      },
-      {
-        name: 'SDK overhead over raw fetch',
-        unit: 'ratio',
-        value: median(overhead(raw)),
-        samples: overhead(raw),
-      },
-      {
-        name: 'SDK overhead over raw fetch, median request',
-        unit: 'ratio',
-        value: median(typicalOverhead),
-        samples: typicalOverhead,
-      },
-      {
-        name: 'SDK overhead over raw fetch with the same timeout',
-        unit: 'ratio',
-        value: median(overhead(rawTimed)),
-        samples: overhead(rawTimed),
-      },
+      requestOps,
+      samples,
     );
+    results.push(...pairs);
     return { status: 'ok', results };
   } catch (err) {
     return {
@@ -225,3 +187,76 @@ export async function benchSdk(
     };
   }
 }
+
+type RequestKind = 'raw' | 'rawAgain' | 'rawTimed' | 'sdk' | 'sdkUntimed';
+
+/**
+ * Times the kinds of token request against each other: they alternate one by one (which goes first
+ * rotates too), each request timed on its own, so drift from other load on the machine and
+ * connection-pool effects hit all alike. Each ratio is the median of the samples' ratios (each
+ * sample's requests saw the same machine conditions), computed two ways: from each kind's median
+ * request, and from its mean time. A few multi-millisecond stalls (the VM, a GC pause in either
+ * process) land on whichever request is running and move a sample's mean by up to ±20%, not its
+ * median; `rawAgain` is a null control that shows how far each statistic moves with nothing changed.
+ *
+ * Two like-for-like pairs measure the SDK's own overhead: the SDK with its default timeout against a
+ * raw fetch with the same timeout, and the SDK with `timeoutMs: 0` against a plain raw fetch. The
+ * cross pair (the default SDK against the plain raw fetch) adds what the timeout signal costs inside
+ * Node's fetch, and is reported beside them.
+ */
+async function compareRequests(
+  kinds: Record<RequestKind, () => Promise<unknown>>,
+  requestOps: number,
+  samples: number,
+): Promise<MicroResult[]> {
+  const names = Object.keys(kinds) as RequestKind[];
+  const means = new Map<RequestKind, number[]>(names.map((k) => [k, []]));
+  const medians = new Map<RequestKind, number[]>(names.map((k) => [k, []]));
+  const warmup = 2;
+  for (let s = 0; s < warmup + samples; s++) {
+    const times = new Map<RequestKind, number[]>(names.map((k) => [k, []]));
+    for (let n = 0; n < requestOps; n++) {
+      for (let k = 0; k < names.length; k++) {
+        const which = names[(n + s + k) % names.length]!;
+        const t0 = process.hrtime.bigint();
+        await kinds[which]();
+        times.get(which)!.push(Number(process.hrtime.bigint() - t0) / 1000);
+      }
+    }
+    if (s < warmup) continue;
+    for (const [kind, list] of times) {
+      means.get(kind)!.push(list.reduce((sum, t) => sum + t, 0) / list.length);
+      medians.get(kind)!.push(median(list));
+    }
+  }
+  const perRequest = (name: string, kind: RequestKind): MicroResult => {
+    const values = medians.get(kind)!;
+    return { name, unit: 'µs/op', value: median(values), samples: values };
+  };
+  const ratios = (name: string, of: RequestKind, over: RequestKind): MicroResult[] =>
+    (
+      [
+        ['median request', medians],
+        ['mean time', means],
+      ] as const
+    ).map(([statistic, per]) => {
+      const values = per.get(of)!.map((v, i) => v / per.get(over)![i]! - 1);
+      return { name: `${name}, ${statistic}`, unit: 'ratio', value: median(values), samples: values };
+    });
+  return [
+    perRequest('raw fetch: median token request', 'raw'),
+    perRequest('raw fetch with a 30-s timeout signal: median token request', 'rawTimed'),
+    perRequest('OauthApi.getAccessToken(): median token request', 'sdk'),
+    perRequest('OauthApi.getAccessToken() with timeoutMs 0: median token request', 'sdkUntimed'),
+    ...ratios(SDK_OVER_TIMED, 'sdk', 'rawTimed'),
+    ...ratios(SDK_UNTIMED_OVER_RAW, 'sdkUntimed', 'raw'),
+    ...ratios(SDK_OVER_RAW, 'sdk', 'raw'),
+    ...ratios(NULL_CONTROL, 'rawAgain', 'raw'),
+  ];
+}
+
+/** Result names the report's checks look up (src/results.ts). */
+export const SDK_OVER_TIMED = 'SDK overhead over raw fetch with the same timeout';
+export const SDK_UNTIMED_OVER_RAW = 'SDK with timeoutMs 0 overhead over raw fetch';
+export const SDK_OVER_RAW = 'SDK overhead over raw fetch without a timeout';
+export const NULL_CONTROL = 'null control: raw fetch over raw fetch';

@@ -127,7 +127,7 @@ export class ApiClient {
           headers: redactHeaders(request.headers),
         });
       }
-      const started = this.#now();
+      const started = this.#debugging ? this.#now() : 0;
       let failure: ApiException;
       let waitMs: number;
       try {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, test } from 'node:test';
 import {
   AccessDeniedException,
@@ -233,20 +234,55 @@ describe('no response', () => {
     assert.ok(err instanceof ApiTimeoutException, String(err));
   });
 
-  test('a caller abort rejects with the abort reason and is not wrapped', async () => {
-    let server: ScriptedServer | undefined;
+  // With no timeout the caller's signal goes to fetch as is; with one, it is linked to ours.
+  for (const timeoutMs of [30_000, 0]) {
+    const name = `a caller abort rejects with the abort reason and is not wrapped (timeoutMs ${timeoutMs})`;
+    // A lost link to the caller's signal would hang until the server closes: fail fast instead.
+    test(name, { timeout: 5000 }, async () => {
+      let server: ScriptedServer | undefined;
+      try {
+        server = await startScriptedServer(() => {});
+        const api = new OauthApi(
+          new ApiClient(new Configuration({ username: 'a', password: 'b', host: server.url, timeoutMs })),
+        );
+        const controller = new AbortController();
+        const reason = new Error('stop');
+        const pending = api.getAccessToken({ signal: controller.signal });
+        setTimeout(() => controller.abort(reason), 20);
+        await assert.rejects(pending, (e) => e === reason);
+      } finally {
+        await server?.close();
+      }
+    });
+  }
+
+  test("an answered request lets go of the caller's signal", async () => {
+    const server = await startScriptedServer(tokenStep());
     try {
-      server = await startScriptedServer(() => {});
       const api = new OauthApi(
-        new ApiClient(new Configuration({ username: 'a', password: 'b', host: server.url })),
+        new ApiClient(new Configuration({ username: 'a', password: 'b', host: server.url, maxRetries: 0 })),
       );
       const controller = new AbortController();
-      const reason = new Error('stop');
-      const pending = api.getAccessToken({ signal: controller.signal });
-      setTimeout(() => controller.abort(reason), 20);
-      await assert.rejects(pending, (e) => e === reason);
+      await api.getAccessToken({ signal: controller.signal });
+      // With a timeout, fetch is given our signal, so ours was the only listener on the caller's.
+      assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
     } finally {
-      await server?.close();
+      await server.close();
+    }
+  });
+
+  test('timeoutMs 0 means no timeout: a slow answer still arrives', async () => {
+    const server = await startScriptedServer((_req, res) => {
+      setTimeout(() => tokenStep()(_req, res), 100);
+    });
+    try {
+      const api = new OauthApi(
+        new ApiClient(new Configuration({ username: 'a', password: 'b', host: server.url, timeoutMs: 0 })),
+      );
+      const token = await api.getAccessToken();
+      assert.equal(token.token_type, 'Bearer');
+    } finally {
+      await server.close();
     }
   });
 });
