@@ -37,7 +37,7 @@ export async function sendOnce(
     if (callerSignal !== undefined) init.signal = callerSignal;
     return exchange(fetchImpl, url, init, callerSignal, undefined);
   }
-  const timeout = new Timeout(timeoutMs, callerSignal);
+  const timeout = new AttemptTimeout(timeoutMs, callerSignal);
   init.signal = timeout.signal;
   try {
     return await exchange(fetchImpl, url, init, callerSignal, timeout);
@@ -52,7 +52,7 @@ async function exchange(
   url: string,
   init: RequestInit,
   callerSignal: AbortSignal | undefined,
-  timeout: Timeout | undefined,
+  timeout: AttemptTimeout | undefined,
 ): Promise<RawResponse> {
   try {
     const response = await fetchImpl(url, init);
@@ -70,7 +70,7 @@ async function exchange(
 }
 
 /** The signal of one attempt: aborted when `ms` elapse or when the caller's signal aborts. */
-class Timeout {
+class AttemptTimeout {
   readonly ms: number;
   fired = false;
   readonly #controller = new AbortController();
