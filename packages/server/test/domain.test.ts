@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { AllowedScopes, ScopeCatalogue } from '../src/domain/scopes.js';
 import { PepperedHmac } from '../src/domain/secret-hmac.js';
 import { hashSecret, newApplicationSecret, verifySecret } from '../src/domain/secrets.js';
-import { generateSigningKeyRecord, loadSigningKey } from '../src/keys/key-material.js';
+import { ed25519Thumbprint, generateSigningKeyRecord, loadSigningKey } from '../src/keys/key-material.js';
 import { isKeyPublished, RETIRED_KEY_RETENTION_MS } from '../src/keys/retention.js';
 import { parseBasicCredentials } from '../src/plugins/client-auth.js';
 import { toApiError } from '../src/plugins/error-handler.js';
@@ -127,12 +127,24 @@ describe('secrets', () => {
 });
 
 describe('signing keys', () => {
-  it('encrypts the private key under the pepper', async () => {
+  it('encrypts the private key under the pepper', () => {
     const pepper = randomBytes(32);
-    const record = await generateSigningKeyRecord(pepper);
+    const record = generateSigningKeyRecord(pepper);
     assert.equal(loadSigningKey(pepper, record).kid, record.kid);
     assert.throws(() => loadSigningKey(randomBytes(32), record), /wrong pepper/);
     assert.ok(!record.privateKeyEncrypted.includes('PRIVATE'));
+  });
+
+  it('names a key by its RFC 7638 thumbprint (RFC 8037 appendix A.3 test vector)', () => {
+    assert.equal(
+      ed25519Thumbprint('11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo'),
+      'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k',
+    );
+    const record = generateSigningKeyRecord(randomBytes(32));
+    const jwk = JSON.parse(record.publicJwk) as { x: string; kid: string };
+    assert.equal(jwk.kid, record.kid);
+    assert.equal(record.kid, ed25519Thumbprint(jwk.x));
+    assert.match(jwk.x, /^[A-Za-z0-9_-]{43}$/);
   });
 
   it('publishes retired keys for 8 days, or forever when tokens never expire', () => {

@@ -1,6 +1,7 @@
 import {
   createCipheriv,
   createDecipheriv,
+  createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -8,7 +9,6 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK } from 'jose';
 import type { SigningKeyRecord } from '../storage/types.js';
 
 /** The public half of a signing key as published in the JWKS. */
@@ -61,14 +61,12 @@ function decryptPrivateKey(pepper: Buffer, encrypted: string, kid: string): Buff
  * Generates a new Ed25519 signing key and returns it as a record ready to store (private key
  * encrypted under the pepper). The key ID is the RFC 7638 JWK thumbprint.
  */
-export async function generateSigningKeyRecord(
-  pepper: Buffer,
-  now: number = Date.now(),
-): Promise<SigningKeyRecord> {
+export function generateSigningKeyRecord(pepper: Buffer, now: number = Date.now()): SigningKeyRecord {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const jwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(jwk, 'sha256');
-  const publicJwk: PublicJwk = { kty: 'OKP', crv: 'Ed25519', x: jwk.x!, kid, alg: 'EdDSA', use: 'sig' };
+  const { x } = publicKey.export({ format: 'jwk' });
+  if (x === undefined) throw new Error('an Ed25519 public key exported without "x"');
+  const kid = ed25519Thumbprint(x);
+  const publicJwk: PublicJwk = { kty: 'OKP', crv: 'Ed25519', x, kid, alg: 'EdDSA', use: 'sig' };
   const der = privateKey.export({ format: 'der', type: 'pkcs8' });
   return {
     kid,
@@ -78,6 +76,15 @@ export async function generateSigningKeyRecord(
     createdAt: now,
     retiredAt: null,
   };
+}
+
+/**
+ * The RFC 7638 SHA-256 thumbprint of an Ed25519 public JWK: the required members (RFC 8037 §2:
+ * crv, kty, x) in lexicographic order, no whitespace. Computed synchronously with node:crypto, so
+ * key generation needs no WebCrypto job on the thread pool.
+ */
+export function ed25519Thumbprint(x: string): string {
+  return createHash('sha256').update(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`).digest('base64url');
 }
 
 /** Parses the public JWK of a stored key. */

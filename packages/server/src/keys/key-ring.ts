@@ -10,7 +10,7 @@ import { isKeyPublished } from './retention.js';
 export async function ensureSigningKey(storage: Storage, pepper: Buffer): Promise<boolean> {
   const keys = await storage.listSigningKeys();
   if (keys.some((key) => key.retiredAt === null)) return false;
-  await storage.rotateSigningKey(await generateSigningKeyRecord(pepper));
+  await storage.rotateSigningKey(generateSigningKeyRecord(pepper));
   return true;
 }
 
@@ -23,7 +23,7 @@ export async function rotateSigningKey(
   pepper: Buffer,
 ): Promise<{ kid: string; retired: string[] }> {
   const before = await storage.listSigningKeys();
-  const record = await generateSigningKeyRecord(pepper);
+  const record = generateSigningKeyRecord(pepper);
   await storage.rotateSigningKey(record);
   return { kid: record.kid, retired: before.filter((key) => key.retiredAt === null).map((key) => key.kid) };
 }
