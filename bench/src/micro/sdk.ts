@@ -18,8 +18,6 @@ import { type MicroResult, type MicroSection, nsPerOp, tryImport } from './harne
 /** Measured samples of SDK vs raw fetch (after 2 warm-up ones): 9, so one sample that a GC pause or a
  * burst of foreign load skewed cannot move the median. */
 const SDK_SAMPLES = 9;
-/** The SDK's default per-attempt timeout (Configuration.timeoutMs), which the timed raw fetch copies. */
-const DEFAULT_TIMEOUT_MS = 30_000;
 
 export const SDK_MODULE = join(REPO_DIR, 'packages', 'client', 'src', 'index.ts');
 
@@ -34,6 +32,8 @@ interface SdkModule {
 interface Sdk {
   /** The User-Agent the SDK sends, so the raw fetch sends the very same request. */
   userAgent: string | undefined;
+  /** The SDK's per-attempt timeout in ms (its default unless set), which the timed raw fetch copies. */
+  timeoutMs: number | undefined;
   getAccessToken(): Promise<unknown>;
   newTokenManager(): { getToken(): Promise<unknown> };
 }
@@ -54,8 +54,10 @@ export function buildSdk(
   const apiClient = new mod.ApiClient(configuration);
   const oauthApi = new mod.OauthApi(apiClient);
   const userAgent: unknown = configuration.userAgent;
+  const timeoutMs: unknown = configuration.timeoutMs;
   return {
     userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+    timeoutMs: typeof timeoutMs === 'number' ? timeoutMs : undefined,
     getAccessToken: () => oauthApi.getAccessToken(),
     newTokenManager: () => new mod.TokenManager({ apiClient }),
   };
@@ -156,9 +158,11 @@ export async function benchSdk(
     // The same raw fetch with a timeout the way the SDK (and any careful caller) sets one: an
     // AbortController aborted by a timer. Node 20's fetch ties every request to a given signal (a
     // WeakRef, a FinalizationRegistry entry and a listener per request), which costs by itself.
+    const timeoutMs = sdk.timeoutMs;
+    if (timeoutMs === undefined || timeoutMs <= 0) throw new Error('the SDK reports no default timeout');
     const rawFetchWithTimeout = async () => {
       const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), DEFAULT_TIMEOUT_MS);
+      const timer = setTimeout(() => controller.abort(), timeoutMs);
       try {
         await rawFetch(controller.signal);
       } finally {
@@ -175,8 +179,7 @@ export async function benchSdk(
         sdk: () => sdk.getAccessToken(),
         sdkUntimed: () => untimed.getAccessToken(),
       },
-      requestOps,
-      samples,
+      { requestOps, samples, timeoutMs },
     );
     results.push(...pairs);
     return { status: 'ok', results };
@@ -206,8 +209,7 @@ type RequestKind = 'raw' | 'rawAgain' | 'rawTimed' | 'sdk' | 'sdkUntimed';
  */
 async function compareRequests(
   kinds: Record<RequestKind, () => Promise<unknown>>,
-  requestOps: number,
-  samples: number,
+  { requestOps, samples, timeoutMs }: { requestOps: number; samples: number; timeoutMs: number },
 ): Promise<MicroResult[]> {
   const names = Object.keys(kinds) as RequestKind[];
   const means = new Map<RequestKind, number[]>(names.map((k) => [k, []]));
@@ -245,7 +247,7 @@ async function compareRequests(
     });
   return [
     perRequest('raw fetch: median token request', 'raw'),
-    perRequest('raw fetch with a 30-s timeout signal: median token request', 'rawTimed'),
+    perRequest(`raw fetch with a ${timeoutMs / 1000}-s timeout signal: median token request`, 'rawTimed'),
     perRequest('OauthApi.getAccessToken(): median token request', 'sdk'),
     perRequest('OauthApi.getAccessToken() with timeoutMs 0: median token request', 'sdkUntimed'),
     ...ratios(SDK_OVER_TIMED, 'sdk', 'rawTimed'),
