@@ -1,22 +1,38 @@
+/**
+ * The composition root: builds the token server as a Fastify instance from a storage and a
+ * pepper, without listening (tests drive it with `app.inject`; `server.ts` listens).
+ *
+ * @module
+ */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { DEFAULTS, type RateLimitSetting } from './config.js';
+import { ApplicationCache } from './cache/application-cache.js';
+import { CHANGE_POLL_INTERVAL_MS, ChangeFollower } from './cache/change-follower.js';
+import { RevokedTokens } from './cache/revoked-tokens.js';
+import { DEFAULTS, type RateLimitSetting } from './config/options.js';
+import { type Clock, systemClock } from './domain/clock.js';
 import { DEFAULT_SCOPES, ScopeCatalogue } from './domain/scopes.js';
-import { ClientCredentialsGrant } from './grants/client-credentials.js';
+import { clientErrorHandler, frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
+import { BODY_LIMIT_BYTES, registerRawBody } from './http/form-body.js';
+import { registerRequestContext, requestIdFor } from './http/request-context.js';
 import { ensureSigningKey, KeyRing } from './keys/key-ring.js';
+import { MemoryRateLimits, type TokenRateLimits } from './limits/rate-limits.js';
 import { createLogger } from './logger.js';
-import { clientErrorHandler, frameworkErrorHandler, registerErrorHandler } from './plugins/error-handler.js';
-import { BODY_LIMIT_BYTES, registerRawBody } from './plugins/form-body.js';
-import { MemoryRateLimits, type TokenRateLimits } from './plugins/rate-limit.js';
-import { registerRequestContext, requestIdFor } from './plugins/request-context.js';
-import { TokenLifecycle } from './revocation/lifecycle.js';
-import { registerClientAuthentication } from './routes/client-authentication.js';
-import { registerJwksRoute } from './routes/jwks.js';
-import { registerNotFound } from './routes/not-found.js';
-import { registerTokenRoute } from './routes/token.js';
-import { ApplicationCache } from './storage/application-cache.js';
-import { CHANGE_POLL_INTERVAL_MS, ChangeFollower } from './storage/change-follower.js';
+import { registerRoutes } from './routes/index.js';
 import type { Storage } from './storage/types.js';
+import { ClientCredentialsGrant } from './tokens/client-credentials.js';
+import { Issuer } from './tokens/issuer.js';
+import { AccessTokenChecker } from './tokens/token-checker.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Applies, now, every change other processes wrote to the database since the last poll
+     * (the follower also does this on its own every poll interval).
+     */
+    applyChanges(): Promise<void>;
+  }
+}
 
 /** Options of {@link buildApp}. */
 export interface BuildAppOptions {
@@ -33,8 +49,8 @@ export interface BuildAppOptions {
    * and `authFailureLimit`. `serve --workers N` passes limiters shared by all workers.
    */
   readonly rateLimits?: TokenRateLimits;
-  /** `iss` claim. Default `http://<host>:<bound port>`. */
-  readonly issuer?: string;
+  /** `iss` claim. Default `http://<host>:<bound port>`, resolved when the app listens. */
+  readonly issuer?: string | undefined;
   /** Host used in the default issuer. Default `127.0.0.1`. */
   readonly host?: string;
   /** `aud` claim. Default `https://api.sms.cx`. */
@@ -45,6 +61,8 @@ export interface BuildAppOptions {
   readonly logger?: Logger;
   /** How often to look for changes made by other processes. Default 250 ms. */
   readonly changePollIntervalMs?: number;
+  /** The clock (epoch ms) of tokens, rate limits, key retention and expiry. Default `Date.now`. */
+  readonly now?: Clock;
 }
 
 /**
@@ -58,35 +76,40 @@ export interface BuildAppOptions {
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { storage, pepper } = options;
+  const now = options.now ?? systemClock;
   const logger = options.logger ?? createLogger(DEFAULTS.logLevel);
   const catalogue = new ScopeCatalogue(options.scopes ?? DEFAULT_SCOPES);
+  const issuer = new Issuer({
+    issuer: options.issuer,
+    host: options.host ?? DEFAULTS.host,
+    port: DEFAULTS.port,
+  });
   const applications = new ApplicationCache(catalogue);
   const keys = new KeyRing(pepper);
-  const host = options.host ?? DEFAULTS.host;
-  const issuer = (): string => options.issuer ?? defaultIssuer(app, host);
+  const revoked = new RevokedTokens();
+  const checker = new AccessTokenChecker({ storage, keys, applications, revoked, issuer, now });
   const onFollowError = (error: unknown): void =>
     logger.error({ err: error }, 'cannot follow database changes');
-  const lifecycle = new TokenLifecycle({ storage, keys, applications, issuer, onError: onFollowError });
   const follower = new ChangeFollower(
     storage,
     {
       application: (id) => applications.refresh(storage, id),
-      signingKeys: () => keys.load(storage, applications.anyNeverExpiring),
-      revokedToken: (jti) => lifecycle.revokedToken(jti),
+      signingKeys: () => keys.load(storage, applications.anyNeverExpiring, now()),
+      revokedToken: (jti) => revoked.refresh(storage, jti),
       tick: () => {
-        keys.publish(applications.anyNeverExpiring);
-        lifecycle.tick();
+        keys.publish(applications.anyNeverExpiring, now());
+        revoked.prune(storage, now())?.catch(onFollowError);
       },
     },
     onFollowError,
   );
 
-  await ensureSigningKey(storage, pepper);
+  await ensureSigningKey(storage, pepper, now());
   // Mark first, then load: a change landing in between is applied twice, never missed.
   await follower.markCurrent();
   await applications.loadAll(storage);
-  await lifecycle.load();
-  await keys.load(storage, applications.anyNeverExpiring);
+  await revoked.loadAll(storage, now());
+  await keys.load(storage, applications.anyNeverExpiring, now());
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -105,31 +128,39 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     new MemoryRateLimits(
       options.rateLimit ?? { points: 600, durationSeconds: 60 },
       options.authFailureLimit ?? { points: 20, durationSeconds: 60 },
+      now,
     );
   const grant = new ClientCredentialsGrant(keys, {
     issuer,
     audience: options.audience ?? DEFAULTS.audience,
+    now,
   });
 
   registerRequestContext(app);
   registerErrorHandler(app);
   registerRawBody(app);
-  registerClientAuthentication(app);
-  registerTokenRoute(app, { applications, pepper, limits, grant });
-  registerJwksRoute(app, keys);
-  lifecycle.register(app, { pepper, limits, catalogue });
-  registerNotFound(app, limits);
+  registerRoutes(app, {
+    storage,
+    pepper,
+    now,
+    issuer,
+    catalogue,
+    applications,
+    keys,
+    limits,
+    grant,
+    checker,
+    revoked,
+  });
 
+  app.decorate('applyChanges', () => follower.catchUp());
+  app.addHook('onListen', (done) => {
+    issuer.resolveFrom(app.server.address());
+    done();
+  });
   follower.start(options.changePollIntervalMs ?? CHANGE_POLL_INTERVAL_MS);
   app.addHook('onClose', async () => {
     await follower.stop();
   });
   return app;
-}
-
-function defaultIssuer(app: FastifyInstance, host: string): string {
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : DEFAULTS.port;
-  const hostPart = host.includes(':') ? `[${host}]` : host;
-  return `http://${hostPart}:${port}`;
 }

@@ -13,21 +13,26 @@ export {
   type RateLimitSetting,
   resolveConfig,
   type ServerConfig,
-} from './config.js';
+} from './config/options.js';
+export { ApiError, type ApiErrorType } from './contract/errors.js';
+export { TOKEN_EXPIRATIONS, type TokenExpiration } from './contract/expiration.js';
 export {
   type ApplicationView,
   type CreatedApplication,
   createApplication,
   createApplications,
+  deleteApplication,
   type NewApplication,
+  revokeApplicationTokens,
   rotateApplicationSecret,
+  setApplicationStatus,
   viewApplication,
 } from './domain/applications.js';
-export { ApiError, type ApiErrorType } from './domain/errors.js';
+export type { Clock } from './domain/clock.js';
 export { DEFAULT_SCOPES } from './domain/scopes.js';
 export { loadOrCreatePepper } from './domain/secrets.js';
 export type { PublicJwk } from './keys/key-material.js';
-export { ensureSigningKey, rotateSigningKey } from './keys/key-ring.js';
+export { ensureSigningKey, type KeyRotation, rotateSigningKey } from './keys/key-ring.js';
 export { RETIRED_KEY_RETENTION_MS } from './keys/retention.js';
 export { type RunningServer, type StartServerOptions, startServer } from './server.js';
 export { MIGRATIONS, type Migration } from './storage/sqlite/migrations.js';
@@ -41,6 +46,5 @@ export type {
   RevokedTokenRecord,
   SigningKeyRecord,
   Storage,
-  TokenExpiration,
   TokenRevocation,
 } from './storage/types.js';

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import type { ServerConfig } from './config.js';
+import type { ServerConfig } from './config/options.js';
 import { type CreatedApplication, createApplication } from './domain/applications.js';
 import { loadOrCreatePepper } from './domain/secrets.js';
 import { ensureSigningKey } from './keys/key-ring.js';
+import type { TokenRateLimits } from './limits/rate-limits.js';
 import { createLogger } from './logger.js';
-import type { TokenRateLimits } from './plugins/rate-limit.js';
 import { openSqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Storage } from './storage/types.js';
+import { baseUrl } from './tokens/issuer.js';
 
 /** A running server. */
 export interface RunningServer {
@@ -83,8 +84,10 @@ export async function startServer(
     });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : config.port;
-    const url = baseUrl(config.host, port);
+    const url = baseUrl(
+      config.host,
+      typeof address === 'object' && address !== null ? address.port : config.port,
+    );
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
@@ -131,11 +134,6 @@ async function createDefaultApplication(
     scopes: config.scopes,
     tokenExpiration: '1d',
   });
-}
-
-/** `http://<host>:<port>`, with an IPv6 host in brackets. */
-export function baseUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { ApplicationCache } from '../src/cache/application-cache.js';
+import { ApplicationTable } from '../src/cache/application-table.js';
 import { ScopeCatalogue } from '../src/domain/scopes.js';
-import { FixedWindowCounter, WindowSlots } from '../src/plugins/rate-limit.js';
-import { ApplicationCache } from '../src/storage/application-cache.js';
-import { ApplicationTable } from '../src/storage/application-table.js';
+import { FixedWindowCounter, WindowSlots } from '../src/limits/rate-limits.js';
 import type { ApplicationRecord } from '../src/storage/types.js';
 
 const newId = (): string => randomBytes(20).toString('hex');

@@ -1,7 +1,7 @@
 // Options from flags and environment variables reach the running server.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, resolveConfig } from '../src/config.js';
+import { ConfigError, resolveConfig } from '../src/config/options.js';
 import { cli, decodeJwt, requestToken, startServer, tempDb } from './helpers.js';
 
 describe('configuration', () => {

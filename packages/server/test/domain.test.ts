@@ -5,11 +5,11 @@ import { describe, it } from 'node:test';
 import { AllowedScopes, ScopeCatalogue } from '../src/domain/scopes.js';
 import { PepperedHmac } from '../src/domain/secret-hmac.js';
 import { hashSecret, newApplicationSecret, verifySecret } from '../src/domain/secrets.js';
+import { parseBasicCredentials } from '../src/http/client-authentication.js';
+import { toApiError } from '../src/http/error-handler.js';
+import { isFormContentType, parseForm } from '../src/http/form-body.js';
 import { ed25519Thumbprint, generateSigningKeyRecord, loadSigningKey } from '../src/keys/key-material.js';
 import { isKeyPublished, RETIRED_KEY_RETENTION_MS } from '../src/keys/retention.js';
-import { parseBasicCredentials } from '../src/plugins/client-auth.js';
-import { toApiError } from '../src/plugins/error-handler.js';
-import { isFormContentType, parseForm } from '../src/plugins/form-body.js';
 
 describe('scopes', () => {
   const catalogue = new ScopeCatalogue();

@@ -2,15 +2,20 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { ApplicationCache } from '../src/cache/application-cache.js';
+import {
+  REVOKED_TOKEN_GRACE_MS,
+  REVOKED_TOKEN_PRUNE_INTERVAL_MS,
+  RevokedTokens,
+} from '../src/cache/revoked-tokens.js';
 import { createApplication } from '../src/domain/applications.js';
+import { isRevokedByNotBefore, notBeforeInstant } from '../src/domain/not-before.js';
 import { ScopeCatalogue } from '../src/domain/scopes.js';
-import { ClientCredentialsGrant } from '../src/grants/client-credentials.js';
 import { ensureSigningKey, KeyRing } from '../src/keys/key-ring.js';
-import { isRevokedByNotBefore, notBeforeInstant } from '../src/revocation/not-before.js';
-import { REVOKED_TOKEN_PRUNE_INTERVAL_MS, RevokedTokens } from '../src/revocation/revoked-tokens.js';
-import { AccessTokenChecker } from '../src/revocation/token-checker.js';
-import { ApplicationCache } from '../src/storage/application-cache.js';
 import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
+import { ClientCredentialsGrant } from '../src/tokens/client-credentials.js';
+import { Issuer } from '../src/tokens/issuer.js';
+import { AccessTokenChecker } from '../src/tokens/token-checker.js';
 import { TokenVerificationError } from '../src/verify/index.js';
 
 describe('not-before rule', () => {
@@ -55,7 +60,7 @@ describe('RevokedTokens (in-memory denylist)', () => {
     await storage.revokeToken({ jti: 'live', applicationId: appId, expiresAt: 10_000 });
     await storage.revokeToken({ jti: 'forever', applicationId: appId, expiresAt: null });
     const denylist = new RevokedTokens();
-    await denylist.loadAll(storage, 5_000);
+    await denylist.loadAll(storage, 5_000 + REVOKED_TOKEN_GRACE_MS);
     assert.equal(denylist.has('expired'), false);
     assert.equal(denylist.has('live'), true);
     assert.equal(denylist.has('forever'), true);
@@ -67,10 +72,10 @@ describe('RevokedTokens (in-memory denylist)', () => {
     assert.equal(denylist.has('unknown'), false);
 
     const now = REVOKED_TOKEN_PRUNE_INTERVAL_MS + 20_000;
-    assert.equal(await denylist.prune(storage, 20_000, now), 2, 'expired and live dropped from storage');
+    assert.equal(await denylist.prune(storage, now), 2, 'expired and live dropped from storage');
     assert.equal(denylist.has('live'), false);
     assert.equal(denylist.has('forever'), true);
-    assert.equal(denylist.prune(storage, 20_000, now + 1), undefined, 'at most once per interval');
+    assert.equal(denylist.prune(storage, now + 1), undefined, 'at most once per interval');
     assert.equal(await storage.isTokenRevoked('forever'), true);
     await storage.close();
   });
@@ -91,9 +96,10 @@ describe('AccessTokenChecker (the in-process verifier)', () => {
     const keys = new KeyRing(pepper);
     await keys.load(storage, false);
     const revoked = new RevokedTokens();
-    const issuer = () => 'https://issuer.test';
-    const checker = new AccessTokenChecker({ storage, keys, applications, revoked, issuer });
-    const grant = new ClientCredentialsGrant(keys, { issuer, audience: 'https://api.sms.cx' });
+    const issuer = new Issuer({ issuer: 'https://issuer.test', host: '127.0.0.1', port: 0 });
+    const now = (): number => Date.now();
+    const checker = new AccessTokenChecker({ storage, keys, applications, revoked, issuer, now });
+    const grant = new ClientCredentialsGrant(keys, { issuer, audience: 'https://api.sms.cx', now });
     const issue = (scope: string): string => {
       const body = grant.handle(
         applications.get(application.id)!,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { resolveConfig } from '../src/config.js';
+import { resolveConfig } from '../src/config/options.js';
 import {
   basic,
   cli,

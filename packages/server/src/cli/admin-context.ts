@@ -1,12 +1,14 @@
-import { DEFAULTS, defaultPepperFile, ENV } from '../config.js';
+import { type AdminConfig, ConfigError, resolveAdminConfig } from '../config/options.js';
 import { loadOrCreatePepper } from '../domain/secrets.js';
 import { openSqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../storage/types.js';
+import { UsageError } from './errors.js';
 
 /** Flags shared by the admin commands. */
 export interface AdminFlags {
   readonly db?: string | undefined;
   readonly 'pepper-file'?: string | undefined;
+  readonly 'scope-catalogue'?: string | undefined;
 }
 
 /** The database and pepper an admin command works with (the same ones the server reads). */
@@ -15,15 +17,27 @@ export interface AdminContext {
   readonly pepper: Buffer;
 }
 
-function fromEnv(name: string): string | undefined {
-  const value = process.env[name];
-  return value === undefined || value === '' ? undefined : value;
+/**
+ * The admin options from flags, environment and defaults (the same rule as `serve`).
+ *
+ * @throws UsageError when a value is malformed
+ */
+export function adminConfig(flags: AdminFlags): AdminConfig {
+  try {
+    return resolveAdminConfig({
+      db: flags.db,
+      pepperFile: flags['pepper-file'],
+      scopes: flags['scope-catalogue'],
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** Opens the database and pepper named by `--db`/`SMSCX_DB` and `--pepper-file`/`SMSCX_PEPPER_FILE`. */
 export function openAdminContext(flags: AdminFlags): AdminContext {
-  const dbPath = flags.db ?? fromEnv(ENV.db) ?? DEFAULTS.db;
-  const pepperFile = flags['pepper-file'] ?? fromEnv(ENV.pepperFile) ?? defaultPepperFile(dbPath);
+  const { dbPath, pepperFile } = adminConfig(flags);
   const storage = openSqliteStorage(dbPath);
   try {
     return { storage, pepper: loadOrCreatePepper(pepperFile) };

@@ -1,41 +1,28 @@
-import { parseArgs } from 'node:util';
-import { ConfigError, ENV, parseScopeCatalogue } from '../config.js';
+import { isTokenExpiration } from '../contract/expiration.js';
 import {
   type ApplicationView,
   createApplication,
+  deleteApplication,
+  revokeApplicationTokens,
   rotateApplicationSecret,
-  TOKEN_EXPIRATIONS,
+  setApplicationStatus,
   viewApplication,
 } from '../domain/applications.js';
 import { isApplicationId } from '../domain/ids.js';
-import { DEFAULT_SCOPES, ScopeCatalogue } from '../domain/scopes.js';
-import { notBeforeInstant } from '../revocation/not-before.js';
-import type { ApplicationRecord, TokenExpiration } from '../storage/types.js';
-import { type AdminContext, printJson, withAdminContext } from './admin-context.js';
+import { ScopeCatalogue } from '../domain/scopes.js';
+import type { ApplicationRecord } from '../storage/types.js';
+import { type AdminContext, adminConfig, printJson, withAdminContext } from './admin-context.js';
+import { ADMIN_OPTIONS, parseCommandArgs } from './args.js';
 import { CommandError, UsageError } from './errors.js';
 import { USAGE } from './usage.js';
 
-const COMMON_OPTIONS = {
-  db: { type: 'string' },
-  'pepper-file': { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
-
 const CREATE_OPTIONS = {
-  ...COMMON_OPTIONS,
+  ...ADMIN_OPTIONS,
   name: { type: 'string' },
   scopes: { type: 'string' },
   expiration: { type: 'string' },
   'scope-catalogue': { type: 'string' },
 } as const;
-
-function parseOrUsage<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
 
 /** `smscx-oauth-server apps <subcommand> ...` */
 export async function runApps(args: string[]): Promise<void> {
@@ -63,29 +50,19 @@ export async function runApps(args: string[]): Promise<void> {
   }
 }
 
-function catalogueFrom(flag: string | undefined): ScopeCatalogue {
-  const source = flag ?? process.env[ENV.scopes];
-  try {
-    return new ScopeCatalogue(
-      source === undefined || source === '' ? DEFAULT_SCOPES : parseScopeCatalogue(source),
-    );
-  } catch (error) {
-    throw new UsageError(error instanceof ConfigError ? error.message : (error as Error).message);
-  }
-}
-
 async function createCommand(args: string[]): Promise<void> {
-  const { values } = parseOrUsage(() =>
-    parseArgs({ args, strict: true, allowPositionals: false, options: CREATE_OPTIONS }),
-  );
+  const { values } = parseCommandArgs(args, CREATE_OPTIONS);
   const name = values.name?.trim();
   if (name === undefined || name === '') throw new UsageError('apps create needs --name <name>');
   if (name.length > 200) throw new UsageError('--name is limited to 200 characters');
   const expiration = values.expiration ?? '1d';
-  if (!(TOKEN_EXPIRATIONS as readonly string[]).includes(expiration)) {
-    throw new UsageError('--expiration must be 1d, 1w or never');
+  if (!isTokenExpiration(expiration)) throw new UsageError('--expiration must be 1d, 1w or never');
+  let catalogue: ScopeCatalogue;
+  try {
+    catalogue = new ScopeCatalogue(adminConfig(values).scopes);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
-  const catalogue = catalogueFrom(values['scope-catalogue']);
   let scopes = catalogue.scopes;
   if (values.scopes !== undefined && values.scopes.trim() !== '') {
     const unknown = catalogue.unknown(values.scopes);
@@ -93,7 +70,7 @@ async function createCommand(args: string[]): Promise<void> {
     scopes = catalogue.canonical(values.scopes.split(' '));
   }
   const { application, secret } = await withAdminContext(values, ({ storage, pepper }) =>
-    createApplication(storage, pepper, { name, scopes, tokenExpiration: expiration as TokenExpiration }),
+    createApplication(storage, pepper, { name, scopes, tokenExpiration: expiration }),
   );
   const view = viewApplication(application);
   if (values.json === true) {
@@ -107,9 +84,7 @@ async function createCommand(args: string[]): Promise<void> {
 }
 
 async function listCommand(args: string[]): Promise<void> {
-  const { values } = parseOrUsage(() =>
-    parseArgs({ args, strict: true, allowPositionals: false, options: COMMON_OPTIONS }),
-  );
+  const { values } = parseCommandArgs(args, ADMIN_OPTIONS);
   const applications = await withAdminContext(values, ({ storage }) => storage.listApplications());
   const views = applications.map(viewApplication);
   if (values.json === true) {
@@ -130,9 +105,7 @@ async function listCommand(args: string[]): Promise<void> {
 type ApplicationSubcommand = 'show' | 'disable' | 'enable' | 'delete' | 'rotate-secret' | 'revoke-tokens';
 
 async function applicationCommand(subcommand: ApplicationSubcommand, args: string[]): Promise<void> {
-  const { values, positionals } = parseOrUsage(() =>
-    parseArgs({ args, strict: true, allowPositionals: true, options: COMMON_OPTIONS }),
-  );
+  const { values, positionals } = parseCommandArgs(args, ADMIN_OPTIONS, true);
   if (positionals.length !== 1) throw new UsageError(`apps ${subcommand} needs exactly one <application_id>`);
   const id = positionals[0]!;
   const output = await withAdminContext(values, (context) => perform(subcommand, id, context));
@@ -164,11 +137,11 @@ async function perform(
     case 'show':
       return shown(await storage.getApplication(id));
     case 'disable':
-      return shown(await storage.updateApplication(id, { status: 'disabled' }), 'disabled\n');
+      return shown(await setApplicationStatus(storage, id, 'disabled'), 'disabled\n');
     case 'enable':
-      return shown(await storage.updateApplication(id, { status: 'active' }), 'enabled\n');
+      return shown(await setApplicationStatus(storage, id, 'active'), 'enabled\n');
     case 'delete': {
-      const deleted = await storage.deleteApplication(id);
+      const deleted = await deleteApplication(storage, id);
       return deleted ? { json: { application_id: id, deleted: true }, text: `deleted ${id}\n` } : null;
     }
     case 'rotate-secret': {
@@ -180,26 +153,14 @@ async function perform(
       };
     }
     case 'revoke-tokens': {
-      // Tokens carry `iat` in whole seconds: record the next whole second and return only once
-      // it has passed, so every token issued after this command is active (revocation/not-before.ts).
-      const now = Date.now();
-      const notBefore = notBeforeInstant(now);
-      const application = await storage.updateApplication(id, { tokensNotBefore: notBefore }, now);
-      if (application === null) return null;
-      await sleepUntil(notBefore);
+      const notBefore = await revokeApplicationTokens(storage, id);
+      if (notBefore === null) return null;
       const at = new Date(notBefore).toISOString();
       return {
         json: { application_id: id, tokens_not_before: at },
         text: `tokens of ${id} issued before ${at} are revoked\n`,
       };
     }
-  }
-}
-
-/** Resolves once the clock has reached `instant` (epoch ms); at once if it already has. */
-async function sleepUntil(instant: number): Promise<void> {
-  for (let wait = instant - Date.now(); wait > 0; wait = instant - Date.now()) {
-    await new Promise((resolveWait) => setTimeout(resolveWait, wait));
   }
 }
 

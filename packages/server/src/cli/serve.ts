@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
-import { parseArgs } from 'node:util';
-import { ConfigError, resolveConfig } from '../config.js';
+import { ConfigError, resolveConfig } from '../config/options.js';
 import { startServer } from '../server.js';
+import { parseCommandArgs } from './args.js';
 import { UsageError } from './errors.js';
 import { USAGE } from './usage.js';
 
@@ -11,12 +11,7 @@ import { USAGE } from './usage.js';
  * worker (a fork running this same command) lands here again as `cluster.isWorker`.
  */
 export async function runServe(args: string[]): Promise<void> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(args).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandArgs(args, SERVE_OPTIONS);
   if (values.help === true) {
     process.stdout.write(USAGE);
     return;
@@ -49,24 +44,17 @@ export async function runServe(args: string[]): Promise<void> {
   }
 }
 
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      db: { type: 'string' },
-      'rate-limit': { type: 'string' },
-      'auth-failure-limit': { type: 'string' },
-      'log-level': { type: 'string' },
-      issuer: { type: 'string' },
-      audience: { type: 'string' },
-      'scope-catalogue': { type: 'string' },
-      'pepper-file': { type: 'string' },
-      workers: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+const SERVE_OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  db: { type: 'string' },
+  'rate-limit': { type: 'string' },
+  'auth-failure-limit': { type: 'string' },
+  'log-level': { type: 'string' },
+  issuer: { type: 'string' },
+  audience: { type: 'string' },
+  'scope-catalogue': { type: 'string' },
+  'pepper-file': { type: 'string' },
+  workers: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { RateLimitState, RequestBudget } from '../plugins/rate-limit.js';
+import type { RateLimitState, RequestBudget } from '../limits/rate-limits.js';
 
 /** A limiter operation a worker asks the primary to run. */
 export type LimiterOperation =

@@ -7,7 +7,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import type { ServerConfig } from '../config.js';
+import type { ServerConfig } from '../config/options.js';
 import { createLogger } from '../logger.js';
 import { banner, initializeDatabase } from '../server.js';
 import { isClusterMessage } from './messages.js';

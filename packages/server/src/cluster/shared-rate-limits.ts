@@ -11,7 +11,7 @@
  * @module
  */
 import type { Worker } from 'node:cluster';
-import type { RateLimitSetting } from '../config.js';
+import type { RateLimitSetting } from '../config/values.js';
 import {
   AuthFailureLimits,
   blockedStateIn,
@@ -21,7 +21,7 @@ import {
   type RateLimitState,
   type RequestBudget,
   type TokenRateLimits,
-} from '../plugins/rate-limit.js';
+} from '../limits/rate-limits.js';
 import {
   isClusterMessage,
   type LimiterAnswer,
@@ -58,7 +58,8 @@ export class ClusterRateLimits implements TokenRateLimits {
     this.channel = channel;
     channel.on('message', (message) => {
       if (isClusterMessage(message, 'limiter-results')) this.settle(message);
-      else if (isClusterMessage(message, 'ip-blocked')) blockUntil(this.blocked, message.ip, message.until);
+      else if (isClusterMessage(message, 'ip-blocked'))
+        blockUntil(this.blocked, message.ip, message.until, Date.now());
     });
   }
 
@@ -68,7 +69,10 @@ export class ClusterRateLimits implements TokenRateLimits {
 
   async recordAuthFailure(ip: string): Promise<RateLimitState> {
     const state = (await this.call('recordAuthFailure', ip)) as RateLimitState;
-    if (state.remaining === 0) blockUntil(this.blocked, ip, Date.now() + state.msBeforeReset);
+    if (state.remaining === 0) {
+      const now = Date.now();
+      blockUntil(this.blocked, ip, now + state.msBeforeReset, now);
+    }
     return state;
   }
 
@@ -78,7 +82,8 @@ export class ClusterRateLimits implements TokenRateLimits {
    */
   async loadBlocked(): Promise<void> {
     const entries = (await this.call('blockedEntries', '')) as readonly (readonly [string, number])[];
-    for (const [ip, until] of entries) blockUntil(this.blocked, ip, until);
+    const now = Date.now();
+    for (const [ip, until] of entries) blockUntil(this.blocked, ip, until, now);
   }
 
   authFailureState(ip: string): Promise<RateLimitState> {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ServerConfig } from '../config.js';
+import type { ServerConfig } from '../config/options.js';
 import { startServer } from '../server.js';
 import type { ListeningMessage } from './messages.js';
 import { isClusterMessage } from './messages.js';

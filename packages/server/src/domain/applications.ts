@@ -1,9 +1,15 @@
-import type { ApplicationRecord, Storage, TokenExpiration } from '../storage/types.js';
+/**
+ * The admin actions on applications, one function each, for every caller (the CLI today):
+ * they write storage, and running servers pick the change up from the change log.
+ *
+ * @module
+ */
+import type { TokenExpiration } from '../contract/expiration.js';
+import type { ApplicationRecord, Storage } from '../storage/types.js';
+import { type Clock, systemClock } from './clock.js';
 import { newApplicationId } from './ids.js';
+import { notBeforeInstant } from './not-before.js';
 import { hashSecret, newApplicationSecret } from './secrets.js';
-
-/** The token expiration settings, as accepted by `--expiration`. */
-export const TOKEN_EXPIRATIONS: readonly TokenExpiration[] = ['1d', '1w', 'never'];
 
 /** What {@link createApplication} needs. */
 export interface NewApplication {
@@ -74,6 +80,41 @@ export async function rotateApplicationSecret(
   const secret = newApplicationSecret();
   const application = await storage.updateApplication(id, { secretHash: hashSecret(pepper, secret) });
   return application === null ? null : { application, secret };
+}
+
+/** Deletes an application: its credentials become unknown. False when it did not exist. */
+export function deleteApplication(storage: Storage, id: string): Promise<boolean> {
+  return storage.deleteApplication(id);
+}
+
+/** Disables (`disabled`) or enables (`active`) an application; null when it does not exist. */
+export function setApplicationStatus(
+  storage: Storage,
+  id: string,
+  status: ApplicationRecord['status'],
+): Promise<ApplicationRecord | null> {
+  return storage.updateApplication(id, { status });
+}
+
+/**
+ * Revokes every token of the application issued so far (`apps revoke-tokens`): records the
+ * not-before instant and resolves once it has passed, so every token issued after this returns
+ * is active (see `not-before.ts`). Returns the instant (epoch ms), or null when the application
+ * does not exist.
+ */
+export async function revokeApplicationTokens(
+  storage: Storage,
+  id: string,
+  now: Clock = systemClock,
+): Promise<number | null> {
+  const start = now();
+  const notBefore = notBeforeInstant(start);
+  const application = await storage.updateApplication(id, { tokensNotBefore: notBefore }, start);
+  if (application === null) return null;
+  for (let wait = notBefore - now(); wait > 0; wait = notBefore - now()) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, wait));
+  }
+  return notBefore;
 }
 
 /** The public view of an application (no hash), as the admin CLI prints it. */

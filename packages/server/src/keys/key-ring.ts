@@ -1,31 +1,55 @@
 import type { SigningKeyRecord, Storage } from '../storage/types.js';
 import { JwtSigner } from './jwt-signer.js';
 import { generateSigningKeyRecord, loadSigningKey, publicJwkOf } from './key-material.js';
-import { isKeyPublished } from './retention.js';
+import { isKeyPublished, RETIRED_KEY_RETENTION_MS } from './retention.js';
 
 /**
  * Makes sure the database holds a current signing key, generating one on first start.
  * Returns true when a key was created.
  */
-export async function ensureSigningKey(storage: Storage, pepper: Buffer): Promise<boolean> {
+export async function ensureSigningKey(
+  storage: Storage,
+  pepper: Buffer,
+  now: number = Date.now(),
+): Promise<boolean> {
   const keys = await storage.listSigningKeys();
   if (keys.some((key) => key.retiredAt === null)) return false;
-  await storage.rotateSigningKey(generateSigningKeyRecord(pepper));
+  await storage.rotateSigningKey(generateSigningKeyRecord(pepper, now));
   return true;
+}
+
+/** What {@link rotateSigningKey} did. */
+export interface KeyRotation {
+  /** The new current key. */
+  readonly kid: string;
+  /** The keys it replaced (still published while their tokens can be valid). */
+  readonly retired: string[];
+  /** How many retired keys past retention were deleted. */
+  readonly pruned: number;
 }
 
 /**
  * Makes a new current signing key, retiring the previous one (it stays in the JWKS for the
- * retention period), and drops retired keys past retention. Returns the new and old key IDs.
+ * retention period), and drops retired keys past retention unless some application issues
+ * never-expiring tokens (those may still need them).
  */
 export async function rotateSigningKey(
   storage: Storage,
   pepper: Buffer,
-): Promise<{ kid: string; retired: string[] }> {
+  now: number = Date.now(),
+): Promise<KeyRotation> {
   const before = await storage.listSigningKeys();
-  const record = generateSigningKeyRecord(pepper);
+  const record = generateSigningKeyRecord(pepper, now);
   await storage.rotateSigningKey(record);
-  return { kid: record.kid, retired: before.filter((key) => key.retiredAt === null).map((key) => key.kid) };
+  const applications = await storage.listApplications();
+  const pruned = applications.some((application) => application.tokenExpiration === 'never')
+    ? 0
+    : await storage.pruneSigningKeys(now - RETIRED_KEY_RETENTION_MS);
+  return {
+    kid: record.kid,
+    retired: before.filter((key) => key.retiredAt === null).map((key) => key.kid),
+    pruned,
+  };
 }
 
 /**

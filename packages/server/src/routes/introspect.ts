@@ -1,16 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../domain/errors.js';
-import { sendApiError } from '../plugins/error-handler.js';
-import type { AccessTokenChecker } from '../revocation/token-checker.js';
+import { ApiError } from '../contract/errors.js';
+import { INTROSPECT_PATH } from '../contract/paths.js';
+import { basicClientAuthentication, type ClientAuthenticationDeps } from '../http/client-authentication.js';
+import { sendApiError } from '../http/error-handler.js';
+import { readTokenParameter } from '../http/form-body.js';
+import type { AccessTokenChecker } from '../tokens/token-checker.js';
 import type { VerifiedAccessToken } from '../verify/types.js';
-import {
-  basicClientAuthentication,
-  type ClientAuthenticationDeps,
-  readTokenParameter,
-} from './client-authentication.js';
-
-/** Path of the introspection endpoint. */
-export const INTROSPECT_PATH = '/oauth/introspect';
 
 /** What the introspection route needs. */
 export interface IntrospectRouteDeps extends ClientAuthenticationDeps {

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { JWKS_PATH } from '../contract/paths.js';
 import type { KeyRing } from '../keys/key-ring.js';
-
-/** Path of the JWKS document. */
-export const JWKS_PATH = '/.well-known/jwks.json';
 
 /** `GET /.well-known/jwks.json`: the public keys that verify issued tokens (current and retained). */
 export function registerJwksRoute(app: FastifyInstance, keys: KeyRing): void {

@@ -1,13 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { INTROSPECT_PATH, JWKS_PATH, METADATA_PATH, REVOKE_PATH, TOKEN_PATH } from '../contract/paths.js';
 import type { ScopeCatalogue } from '../domain/scopes.js';
-import { GRANT_TYPE } from '../grants/client-credentials.js';
-import { INTROSPECT_PATH } from './introspect.js';
-import { JWKS_PATH } from './jwks.js';
-import { REVOKE_PATH } from './revoke.js';
-import { TOKEN_PATH } from './token.js';
-
-/** Path of the authorization server metadata document. */
-export const METADATA_PATH = '/.well-known/oauth-authorization-server';
+import { GRANT_TYPE } from '../tokens/client-credentials.js';
+import type { Issuer } from '../tokens/issuer.js';
 
 const CLIENT_AUTH_METHODS = ['client_secret_basic'];
 
@@ -39,11 +34,11 @@ export function authorizationServerMetadata(
 /** `GET /.well-known/oauth-authorization-server` (RFC 8414 §3), cacheable for 5 minutes. */
 export function registerMetadataRoute(
   app: FastifyInstance,
-  deps: { readonly issuer: () => string; readonly catalogue: ScopeCatalogue },
+  deps: { readonly issuer: Issuer; readonly catalogue: ScopeCatalogue },
 ): void {
   let cached: { issuer: string; body: string } | undefined;
   app.get(METADATA_PATH, (_request, reply) => {
-    const issuer = deps.issuer();
+    const issuer = deps.issuer.url;
     if (cached?.issuer !== issuer) {
       cached = { issuer, body: JSON.stringify(authorizationServerMetadata(issuer, deps.catalogue)) };
     }

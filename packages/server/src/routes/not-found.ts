@@ -1,19 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError, Errors } from '../domain/errors.js';
-import { setNoStore } from '../plugins/client-auth.js';
-import { sendApiError } from '../plugins/error-handler.js';
-import { setRateLimitHeaders, type TokenRateLimits } from '../plugins/rate-limit.js';
-import { INTROSPECT_PATH } from './introspect.js';
-import { JWKS_PATH } from './jwks.js';
-import { METADATA_PATH } from './metadata.js';
-import { REVOKE_PATH } from './revoke.js';
-import { SCOPES_PATH } from './scopes.js';
-import { TOKEN_PATH } from './token.js';
-
-/** The POST endpoints with client authentication. */
-const POST_PATHS: ReadonlySet<string> = new Set([TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH]);
-/** The GET endpoints (Fastify answers HEAD for each). */
-const GET_PATHS: ReadonlySet<string> = new Set([JWKS_PATH, METADATA_PATH, SCOPES_PATH]);
+import { ApiError, Errors } from '../contract/errors.js';
+import { CLIENT_AUTHENTICATED_PATHS, GET_PATHS } from '../contract/paths.js';
+import { setNoStore } from '../http/client-authentication.js';
+import { sendApiError } from '../http/error-handler.js';
+import { setRateLimitHeaders } from '../http/rate-limit-headers.js';
+import type { TokenRateLimits } from '../limits/rate-limits.js';
 
 const invalidMethodGet = new ApiError(405, 'invalid_method', 1605, 'Method not allowed (use GET)');
 
@@ -22,13 +13,13 @@ const invalidMethodGet = new ApiError(405, 'invalid_method', 1605, 'Method not a
  * POST endpoints also `Cache-Control: no-store` and the caller's failed-authentication budget,
  * since no application is known); every other path is 404. Both use the error envelope.
  */
-export function registerNotFound(app: FastifyInstance, limits: TokenRateLimits): void {
+export function registerNotFound(app: FastifyInstance, limits: TokenRateLimits, now: () => number): void {
   app.setNotFoundHandler(async (request, reply) => {
     const query = request.url.indexOf('?');
     const path = query === -1 ? request.url : request.url.slice(0, query);
-    if (POST_PATHS.has(path)) {
+    if (CLIENT_AUTHENTICATED_PATHS.has(path)) {
       setNoStore(reply);
-      setRateLimitHeaders(reply, await limits.authFailureState(request.ip), false);
+      setRateLimitHeaders(reply, await limits.authFailureState(request.ip), false, now());
       reply.header('allow', 'POST');
       return sendApiError(reply, Errors.invalidMethod);
     }

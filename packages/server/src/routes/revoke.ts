@@ -1,18 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../domain/errors.js';
-import { sendApiError } from '../plugins/error-handler.js';
-import type { RevokedTokens } from '../revocation/revoked-tokens.js';
-import type { AccessTokenChecker } from '../revocation/token-checker.js';
-import type { Storage } from '../storage/types.js';
-import type { VerifiedAccessToken } from '../verify/types.js';
+import type { RevokedTokens } from '../cache/revoked-tokens.js';
+import { ApiError } from '../contract/errors.js';
+import { REVOKE_PATH } from '../contract/paths.js';
 import {
+  authenticatedClient,
   basicClientAuthentication,
   type ClientAuthenticationDeps,
-  readTokenParameter,
-} from './client-authentication.js';
-
-/** Path of the revocation endpoint. */
-export const REVOKE_PATH = '/oauth/revoke';
+} from '../http/client-authentication.js';
+import { sendApiError } from '../http/error-handler.js';
+import { readTokenParameter } from '../http/form-body.js';
+import type { Storage } from '../storage/types.js';
+import type { AccessTokenChecker } from '../tokens/token-checker.js';
+import type { VerifiedAccessToken } from '../verify/types.js';
 
 /** What the revocation route needs. */
 export interface RevokeRouteDeps extends ClientAuthenticationDeps {
@@ -36,7 +35,7 @@ export function registerRevokeRoute(app: FastifyInstance, deps: RevokeRouteDeps)
     url: REVOKE_PATH,
     onRequest: basicClientAuthentication(deps),
     handler: async (request, reply) => {
-      const client = request.authenticatedClient!;
+      const client = authenticatedClient(request);
       const token = readTokenParameter(request);
       if (token instanceof ApiError) return sendApiError(reply, token);
       let verified: VerifiedAccessToken | undefined;

@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import { SCOPES_PATH } from '../contract/paths.js';
 import { SCOPE_DESCRIPTIONS } from '../domain/scope-descriptions.js';
 import type { ScopeCatalogue } from '../domain/scopes.js';
 import { fastifyBearerAuth } from '../verify/fastify.js';
 import type { AccessTokenVerifier } from '../verify/verifier.js';
-
-/** Path of the scope catalogue endpoint. */
-export const SCOPES_PATH = '/applications/scopes';
 
 /** One entry of `GET /applications/scopes`. */
 export interface ScopeEntry {

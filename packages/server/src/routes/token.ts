@@ -1,15 +1,18 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError, Errors } from '../domain/errors.js';
-import type { ClientCredentialsGrant } from '../grants/client-credentials.js';
-import { sendApiError } from '../plugins/error-handler.js';
-import { readClientForm } from '../plugins/form-body.js';
-import { setRateLimitHeaders, whenSettled } from '../plugins/rate-limit.js';
-import { type ClientAuthenticationDeps, clientAuthentication } from './client-authentication.js';
+import { ApiError, Errors } from '../contract/errors.js';
+import { TOKEN_PATH } from '../contract/paths.js';
+import {
+  authenticatedClient,
+  type ClientAuthenticationDeps,
+  clientAuthentication,
+} from '../http/client-authentication.js';
+import { sendApiError } from '../http/error-handler.js';
+import { readClientForm } from '../http/form-body.js';
+import { setRateLimitHeaders } from '../http/rate-limit-headers.js';
+import { whenSettled } from '../limits/rate-limits.js';
+import type { ClientCredentialsGrant } from '../tokens/client-credentials.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
-
-/** Path of the token endpoint. */
-export const TOKEN_PATH = '/oauth/token';
 
 /** What the token route needs. */
 export interface TokenRouteDeps extends ClientAuthenticationDeps {
@@ -20,17 +23,18 @@ export interface TokenRouteDeps extends ClientAuthenticationDeps {
  * `POST /oauth/token`. Runs the contract's check order: failed-auth limit per IP (429) →
  * client authentication (401/403) → application's request rate (429) in an `onRequest`
  * hook, before the body is even read; then content type and body (400 invalid_request) →
- * grant type → scope in the handler.
+ * grant type → scope in the handler. The first two are the shared client authentication;
+ * the disabled-application answer and the request budget are this route's own.
  */
 export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): void {
-  const { limits, grant } = deps;
+  const { limits, grant, now } = deps;
   const authenticate = clientAuthentication(deps, (client, request, reply, done) => {
     const { application } = client;
     if (client.outcome === 'disabled') {
       whenSettled(
         limits.requestState(application),
         (state) => {
-          setRateLimitHeaders(reply, state, false);
+          setRateLimitHeaders(reply, state, false, now());
           sendApiError(reply, Errors.accessDenied);
         },
         done,
@@ -40,7 +44,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
     whenSettled(
       limits.consumeRequest(application),
       ({ state, limited }) => {
-        setRateLimitHeaders(reply, state, limited);
+        setRateLimitHeaders(reply, state, limited, now());
         if (limited) {
           sendApiError(reply, Errors.rateLimit);
           return;
@@ -57,7 +61,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
     url: TOKEN_PATH,
     onRequest: authenticate,
     handler: (request, reply) => {
-      const application = request.authenticatedClient!;
+      const application = authenticatedClient(request);
       const params = readClientForm(request);
       if (params instanceof ApiError) return sendApiError(reply, params);
       const result = grant.handle(application, params);

@@ -1,13 +1,14 @@
 /**
- * The storage contract. SQLite implements it today ({@link openSqliteStorage}); a PostgreSQL
- * implementation will satisfy the same interface, so every method is async and every
- * timestamp is a plain number (Unix epoch milliseconds).
+ * The storage contract: what the server and the admin commands need of a database, method by
+ * method. SQLite implements it (`sqlite/`); every method is async, so a networked database can
+ * implement it too, and every timestamp is a plain number (Unix epoch milliseconds).
  *
  * @module
  */
 
-/** Lifetime of the tokens an application receives. */
-export type TokenExpiration = '1d' | '1w' | 'never';
+import type { TokenExpiration } from '../contract/expiration.js';
+
+export type { TokenExpiration };
 
 /** Whether an application may obtain tokens. Deleted applications have no record at all. */
 export type ApplicationStatus = 'active' | 'disabled';

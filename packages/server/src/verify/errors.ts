@@ -1,3 +1,5 @@
+import { ERROR_DOCS_BASE, type ErrorEnvelope, errorEnvelope } from '../contract/envelope.js';
+
 /**
  * Errors thrown by the access-token verifier, shaped as the SMS.CX error envelope.
  *
@@ -50,12 +52,10 @@ export type TokenErrorCode =
   | typeof TEMPORARILY_UNAVAILABLE_CODE;
 
 /** Base of the envelope's `uri`, as the token server writes it: the docs section is the error type. */
-export const TOKEN_ERROR_DOCS_BASE = 'https://docs.sms.cx/#';
+export const TOKEN_ERROR_DOCS_BASE = ERROR_DOCS_BASE;
 
 /** The SMS.CX error envelope as written by the adapters. */
-export interface TokenErrorEnvelope {
-  error: { type: TokenErrorType; code: TokenErrorCode; message: string; uri: string };
-}
+export type TokenErrorEnvelope = ErrorEnvelope<TokenErrorType, TokenErrorCode>;
 
 const MESSAGES: Record<TokenErrorReason, string> = {
   missing: 'Missing bearer token',
@@ -119,7 +119,7 @@ export class TokenVerificationError extends Error {
 
   /** The body to send: `{"error":{type,code,message,uri}}`. */
   toEnvelope(): TokenErrorEnvelope {
-    return { error: { type: this.type, code: this.code, message: this.message, uri: this.uri } };
+    return errorEnvelope(this.type, this.code, this.message);
   }
 
   /**

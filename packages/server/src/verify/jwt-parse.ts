@@ -71,30 +71,3 @@ export function decodeJsonObject(segment: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed();
   return value as Record<string, unknown>;
 }
-
-/**
- * The bytes `crypto.verify` reads for one token, the signing input and the decoded signature,
- * written into two buffers a verifier reuses for every token rather than allocated per token.
- * Views returned by {@link signingInput} and {@link signature} are valid until the next call:
- * use them in the same synchronous step.
- */
-export class SigningBytes {
-  #input = Buffer.allocUnsafe(1024);
-  #signature = Buffer.allocUnsafe(1024);
-
-  /** `header.payload` as bytes (base64url is ASCII). */
-  signingInput(parts: CompactParts): Buffer {
-    if (parts.signingInputLength > this.#input.length) this.#input = Buffer.allocUnsafe(parts.token.length);
-    const length = this.#input.write(parts.token, 0, parts.signingInputLength, 'latin1');
-    return this.#input.subarray(0, length);
-  }
-
-  /** The signature segment decoded (its alphabet and length were checked by {@link splitCompact}). */
-  signature(parts: CompactParts): Buffer {
-    if (parts.signature.length > this.#signature.length) {
-      this.#signature = Buffer.allocUnsafe(parts.signature.length);
-    }
-    const length = this.#signature.write(parts.signature, 'base64url');
-    return this.#signature.subarray(0, length);
-  }
-}

@@ -9,7 +9,7 @@ import {
   RemoteKeySource,
   StaticKeySource,
 } from './jwks.js';
-import { type CompactParts, decodeJsonObject, SigningBytes, splitCompact } from './jwt-parse.js';
+import { type CompactParts, decodeJsonObject, splitCompact } from './jwt-parse.js';
 import type { VerifiedAccessToken, VerifyOptions } from './types.js';
 
 /**
@@ -146,7 +146,6 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
   const fetchFn = options.fetch ?? globalThis.fetch;
   const leeway = nonNegative('leewaySeconds', options.leewaySeconds, 30);
   const maxTokenLength = nonNegative('maxTokenLength', options.maxTokenLength, 8192);
-  const signingBytes = new SigningBytes();
   const keys: KeySource =
     options.keys !== undefined
       ? new StaticKeySource(options.keys, algorithms)
@@ -207,7 +206,7 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
     nowMs: number,
   ): CacheEntry {
     if (key === undefined || !key.algorithms.has(alg)) throw new TokenVerificationError('unknown_key');
-    if (!verifySignature(alg, key.key, signingBytes.signingInput(parts), signingBytes.signature(parts))) {
+    if (!verifySignature(alg, key.key, signingInputOf(parts), Buffer.from(parts.signature, 'base64url'))) {
       throw new TokenVerificationError('bad_signature');
     }
 
@@ -292,4 +291,9 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
       headers.clear();
     },
   };
+}
+
+/** `header.payload` as bytes (base64url is ASCII). */
+function signingInputOf(parts: CompactParts): Buffer {
+  return Buffer.from(parts.token.slice(0, parts.signingInputLength), 'latin1');
 }

@@ -1,3 +1,5 @@
+import { errorEnvelope } from './envelope.js';
+
 /** Every `error.type` the server can answer with. */
 export type ApiErrorType =
   | 'invalid_request'
@@ -32,7 +34,7 @@ export class ApiError extends Error {
     this.status = status;
     this.type = type;
     this.code = code;
-    this.body = JSON.stringify({ error: { type, code, message, uri: ERROR_DOCS_BASE + type } });
+    this.body = JSON.stringify(errorEnvelope(type, code, message));
   }
 }
 

@@ -1,5 +1,11 @@
 import type { RevokedTokenRecord, Storage } from '../storage/types.js';
 
+/**
+ * Denylist entries are dropped this long after their token expired: a margin for clocks of
+ * other processes (the server's own checks use no leeway).
+ */
+export const REVOKED_TOKEN_GRACE_MS = 5 * 60 * 1000;
+
 /** How often expired entries are dropped from memory (and from storage). */
 export const REVOKED_TOKEN_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -28,9 +34,9 @@ export class RevokedTokens {
     this.byJti.set(record.jti, record.expiresAt ?? Number.POSITIVE_INFINITY);
   }
 
-  /** Replaces the view with every entry storage still holds for unexpired tokens. */
-  async loadAll(storage: Storage, now: number = Date.now()): Promise<void> {
-    const records = await storage.listRevokedTokens(now);
+  /** Replaces the view with every entry storage still holds for tokens unexpired at `now` (less the grace). */
+  async loadAll(storage: Storage, now: number): Promise<void> {
+    const records = await storage.listRevokedTokens(now - REVOKED_TOKEN_GRACE_MS);
     this.byJti.clear();
     for (const record of records) this.add(record);
   }
@@ -44,11 +50,13 @@ export class RevokedTokens {
 
   /**
    * At most once per {@link REVOKED_TOKEN_PRUNE_INTERVAL_MS}: drops entries of tokens expired
-   * before `cutoff` from memory and storage. Returns the storage prune, if one ran.
+   * more than {@link REVOKED_TOKEN_GRACE_MS} before `now` from memory and storage. Returns the
+   * storage prune, if one ran.
    */
-  prune(storage: Storage, cutoff: number, now: number = Date.now()): Promise<number> | undefined {
+  prune(storage: Storage, now: number): Promise<number> | undefined {
     if (now - this.lastPrune < REVOKED_TOKEN_PRUNE_INTERVAL_MS) return undefined;
     this.lastPrune = now;
+    const cutoff = now - REVOKED_TOKEN_GRACE_MS;
     for (const [jti, expiresAt] of this.byJti) if (expiresAt < cutoff) this.byJti.delete(jti);
     return storage.pruneRevokedTokens(cutoff);
   }

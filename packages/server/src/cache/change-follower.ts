@@ -1,4 +1,4 @@
-import type { ChangeRecord, Storage } from './types.js';
+import type { ChangeRecord, Storage } from '../storage/types.js';
 
 /** Default poll interval: admin changes reach the server well within a second. */
 export const CHANGE_POLL_INTERVAL_MS = 250;
@@ -49,6 +49,18 @@ export class ChangeFollower {
         });
     }, intervalMs);
     this.timer.unref();
+  }
+
+  /** Applies every change written so far, now: after a poll in progress, one more. */
+  async catchUp(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+    const poll = this.poll();
+    this.running = poll
+      .catch(() => {})
+      .finally(() => {
+        this.running = undefined;
+      });
+    await poll;
   }
 
   /** Stops polling and waits for a poll in progress. */

@@ -1,12 +1,7 @@
+import { EXPIRES_IN, TOKEN_EXPIRATIONS } from '../contract/expiration.js';
 import { AllowedScopes, type ScopeCatalogue } from '../domain/scopes.js';
+import type { ApplicationRecord, Storage } from '../storage/types.js';
 import { ApplicationTable } from './application-table.js';
-import type { ApplicationRecord, Storage, TokenExpiration } from './types.js';
-
-/** Token lifetime in seconds per expiration setting; 0 means the token does not expire. */
-export const EXPIRES_IN: Readonly<Record<TokenExpiration, number>> = { '1d': 86400, '1w': 604800, never: 0 };
-
-/** Token expiration settings in the order of their codes in {@link ApplicationTable} rows. */
-const EXPIRATIONS: readonly TokenExpiration[] = ['1d', '1w', 'never'];
 
 /**
  * What the token endpoint needs to know about an application. A fresh value per look-up, read
@@ -64,7 +59,7 @@ export class ApplicationCache {
       serial: table.serial(slot),
       active: table.active(slot),
       scopes: this.scopeSets[table.scopeSet(slot)]!,
-      expiresIn: EXPIRES_IN[EXPIRATIONS[table.expirationCode(slot)]!],
+      expiresIn: EXPIRES_IN[TOKEN_EXPIRATIONS[table.expirationCode(slot)]!],
       tokensNotBefore: table.tokensNotBefore(slot),
     };
   }
@@ -98,7 +93,8 @@ export class ApplicationCache {
     else if (this.isNeverExpiring(slot)) this.neverExpiring -= 1;
     this.table.write(slot, {
       active: record.status === 'active',
-      expirationCode: EXPIRATIONS.indexOf(record.tokenExpiration),
+      // A row holds the expiration as its index in TOKEN_EXPIRATIONS.
+      expirationCode: TOKEN_EXPIRATIONS.indexOf(record.tokenExpiration),
       scopeSet: this.scopeSetNumber(record.scopes),
       secretHash: record.secretHash,
       tokensNotBefore: record.tokensNotBefore,
@@ -115,7 +111,7 @@ export class ApplicationCache {
   }
 
   private isNeverExpiring(slot: number): boolean {
-    return EXPIRATIONS[this.table.expirationCode(slot)] === 'never';
+    return TOKEN_EXPIRATIONS[this.table.expirationCode(slot)] === 'never';
   }
 
   private scopeSetNumber(scopes: readonly string[]): number {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError, Errors } from '../domain/errors.js';
+import { ApiError, Errors, invalidRequest } from '../contract/errors.js';
 
 const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
@@ -31,8 +31,11 @@ export function isFormContentType(header: string | undefined): boolean {
   return mediaType === FORM_CONTENT_TYPE;
 }
 
-/** Decodes one form-urlencoded component ('+' is a space). Throws URIError when malformed. */
-function decodeComponent(value: string): string {
+/**
+ * Decodes one form-urlencoded component ('+' is a space): the body's parameters, and the ID and
+ * secret inside a Basic header (RFC 6749 §2.3.1). Throws URIError when malformed.
+ */
+export function decodeFormComponent(value: string): string {
   if (value.indexOf('%') === -1 && value.indexOf('+') === -1) return value;
   return decodeURIComponent(value.replaceAll('+', ' '));
 }
@@ -50,8 +53,8 @@ export function parseForm(body: string): Map<string, string> | ApiError {
     let name: string;
     let value: string;
     try {
-      name = decodeComponent(equals === -1 ? pair : pair.slice(0, equals));
-      value = equals === -1 ? '' : decodeComponent(pair.slice(equals + 1));
+      name = decodeFormComponent(equals === -1 ? pair : pair.slice(0, equals));
+      value = equals === -1 ? '' : decodeFormComponent(pair.slice(equals + 1));
     } catch {
       return Errors.unparseableBody;
     }
@@ -72,4 +75,21 @@ export function readClientForm(request: FastifyRequest): Map<string, string> | A
   if (params instanceof ApiError) return params;
   if (params.has('client_secret')) return Errors.bodyCredentials;
   return params;
+}
+
+/** 400 for a missing `token` parameter (RFC 7009 §2.1, RFC 7662 §2.1). */
+export const missingToken = invalidRequest('The request is missing a required parameter (token)');
+
+/**
+ * Reads the `token` parameter of a revocation or introspection request: the body must be
+ * `application/x-www-form-urlencoded`, well formed, without repeated parameters or a
+ * `client_secret`, and hold a non-empty `token`. `token_type_hint` is accepted and ignored
+ * (access tokens are the only kind this server issues).
+ */
+export function readTokenParameter(request: FastifyRequest): string | ApiError {
+  const params = readClientForm(request);
+  if (params instanceof ApiError) return params;
+  const token = params.get('token');
+  if (token === undefined || token === '') return missingToken;
+  return token;
 }

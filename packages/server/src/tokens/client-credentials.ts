@@ -1,16 +1,19 @@
-import { type ApiError, Errors } from '../domain/errors.js';
+import type { CachedApplication } from '../cache/application-cache.js';
+import { type ApiError, Errors } from '../contract/errors.js';
+import type { Clock } from '../domain/clock.js';
 import { newTokenId } from '../domain/ids.js';
 import type { KeyRing } from '../keys/key-ring.js';
-import type { CachedApplication } from '../storage/application-cache.js';
+import type { Issuer } from './issuer.js';
 
 /** The only grant type the server supports. */
 export const GRANT_TYPE = 'client_credentials';
 
 /** Claims that do not depend on the request. */
 export interface TokenClaimsConfig {
-  /** `iss`; a function so the default can use the port the server actually bound. */
-  readonly issuer: () => string;
+  readonly issuer: Issuer;
   readonly audience: string;
+  /** The clock of `iat` and `exp`. */
+  readonly now: Clock;
 }
 
 /**
@@ -21,7 +24,9 @@ export interface TokenClaimsConfig {
 export class ClientCredentialsGrant {
   private readonly keys: KeyRing;
   private readonly claims: TokenClaimsConfig;
-  private issuerJson: string | undefined;
+  // The issuer's JSON, re-encoded only when the issuer changes (once, when the server listens).
+  private issuer = '';
+  private issuerJson = '';
   private readonly audienceJson: string;
 
   constructor(keys: KeyRing, claims: TokenClaimsConfig) {
@@ -46,8 +51,12 @@ export class ClientCredentialsGrant {
   }
 
   private sign(application: CachedApplication, scope: string): string {
-    this.issuerJson ??= JSON.stringify(this.claims.issuer());
-    const iat = Math.floor(Date.now() / 1000);
+    const issuer = this.claims.issuer.url;
+    if (issuer !== this.issuer) {
+      this.issuer = issuer;
+      this.issuerJson = JSON.stringify(issuer);
+    }
+    const iat = Math.floor(this.claims.now() / 1000);
     const exp = application.expiresIn === 0 ? '' : `,"exp":${iat + application.expiresIn}`;
     const payload = `{"iss":${this.issuerJson},"sub":"${application.id}","aud":${this.audienceJson},"client_id":"${application.id}","scope":"${scope}","iat":${iat}${exp},"jti":"${newTokenId()}"}`;
     return this.keys.signer.sign(payload);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, Errors } from '../domain/errors.js';
+import { ApiError, Errors } from '../contract/errors.js';
 
 /** Sends an {@link ApiError} as the SMS.CX envelope. */
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {

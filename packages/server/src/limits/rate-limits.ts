@@ -1,5 +1,5 @@
-import type { FastifyReply } from 'fastify';
-import type { RateLimitSetting } from '../config.js';
+import type { RateLimitSetting } from '../config/values.js';
+import { type Clock, systemClock } from '../domain/clock.js';
 
 /** What the rate-limit headers report. */
 export interface RateLimitState {
@@ -24,7 +24,7 @@ export type MaybePromise<T> = T | Promise<T>;
  * before authentication) and token requests per application (checked after it).
  *
  * {@link MemoryRateLimits} keeps the counters in this process and answers synchronously;
- * with `serve --workers N` each worker uses `ClusterRateLimits` (src/cluster), which asks
+ * with `serve --workers N` each worker uses `ClusterRateLimits` (cluster/), which asks
  * the primary process that holds one {@link MemoryRateLimits} for all workers.
  */
 export interface TokenRateLimits {
@@ -64,17 +64,6 @@ export function whenSettled<T>(
   if (value instanceof Promise) {
     value.then(then, (error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
   } else then(value);
-}
-
-/** Writes `X-Rate-Limit-Limit`/`-Remaining`, and on 429 `X-Rate-Limit-Reset` and `Retry-After`. */
-export function setRateLimitHeaders(reply: FastifyReply, state: RateLimitState, limited: boolean): void {
-  reply.header('x-rate-limit-limit', state.limit);
-  reply.header('x-rate-limit-remaining', state.remaining);
-  if (limited) {
-    const seconds = Math.max(1, Math.ceil(state.msBeforeReset / 1000));
-    reply.header('x-rate-limit-reset', Math.ceil((Date.now() + state.msBeforeReset) / 1000));
-    reply.header('retry-after', seconds);
-  }
 }
 
 /**
@@ -200,29 +189,32 @@ const KEYED_OWNER = 1;
  * synchronously on every request, so an attacker's requests are refused before any hashing).
  */
 export class AuthFailureLimits {
+  protected readonly now: Clock;
   private readonly failures: FixedWindowCounter;
   private readonly blocked = new Map<string, number>();
 
-  constructor(setting: RateLimitSetting) {
+  constructor(setting: RateLimitSetting, now: Clock = systemClock) {
     this.failures = new FixedWindowCounter(setting);
+    this.now = now;
   }
 
-  blockedState(ip: string, now: number = Date.now()): RateLimitState | undefined {
+  blockedState(ip: string, now: number = this.now()): RateLimitState | undefined {
     return blockedStateIn(this.blocked, this.failures.points, ip, now);
   }
 
   recordAuthFailure(ip: string): RateLimitState {
-    const { state } = this.failures.hit(ip);
-    if (state.remaining === 0) blockUntil(this.blocked, ip, Date.now() + state.msBeforeReset);
+    const now = this.now();
+    const { state } = this.failures.hit(ip, now);
+    if (state.remaining === 0) blockUntil(this.blocked, ip, now + state.msBeforeReset, now);
     return state;
   }
 
   authFailureState(ip: string): RateLimitState {
-    return this.failures.peek(ip);
+    return this.failures.peek(ip, this.now());
   }
 
   /** Every blocked IP with when its block ends (epoch ms), for a worker that just started. */
-  blockedEntries(now: number = Date.now()): [ip: string, until: number][] {
+  blockedEntries(now: number = this.now()): [ip: string, until: number][] {
     const entries: [string, number][] = [];
     for (const [ip, until] of this.blocked) if (until > now) entries.push([ip, until]);
     return entries;
@@ -237,17 +229,17 @@ export class AuthFailureLimits {
 export class MemoryRateLimits extends AuthFailureLimits implements TokenRateLimits {
   private readonly requests: WindowSlots;
 
-  constructor(requests: RateLimitSetting, authFailures: RateLimitSetting) {
-    super(authFailures);
+  constructor(requests: RateLimitSetting, authFailures: RateLimitSetting, now: Clock = systemClock) {
+    super(authFailures, now);
     this.requests = new WindowSlots(requests);
   }
 
   consumeRequest(application: RateLimitedApplication): RequestBudget {
-    return this.requests.hit(application.slot, application.serial);
+    return this.requests.hit(application.slot, application.serial, this.now());
   }
 
   requestState(application: RateLimitedApplication): RateLimitState {
-    return this.requests.peek(application.slot, application.serial);
+    return this.requests.peek(application.slot, application.serial, this.now());
   }
 }
 
@@ -268,9 +260,8 @@ export function blockedStateIn(
 }
 
 /** Records that `ip` is blocked until `until` (epoch ms), keeping the map bounded. */
-export function blockUntil(blocked: Map<string, number>, ip: string, until: number): void {
+export function blockUntil(blocked: Map<string, number>, ip: string, until: number, now: number): void {
   if (blocked.size > 100_000) {
-    const now = Date.now();
     for (const [key, end] of blocked) if (end <= now) blocked.delete(key);
   }
   blocked.set(ip, until);

@@ -1,12 +1,14 @@
+import type { ApplicationCache } from '../cache/application-cache.js';
+import type { RevokedTokens } from '../cache/revoked-tokens.js';
+import type { Clock } from '../domain/clock.js';
+import { isRevokedByNotBefore } from '../domain/not-before.js';
 import type { KeyRing } from '../keys/key-ring.js';
-import type { ApplicationCache } from '../storage/application-cache.js';
 import type { Storage } from '../storage/types.js';
 import { TokenVerificationError } from '../verify/errors.js';
 import type { JsonWebKeySet } from '../verify/jwks.js';
 import type { VerifiedAccessToken, VerifyOptions } from '../verify/types.js';
 import { type AccessTokenVerifier, createVerifier, requireScopes } from '../verify/verifier.js';
-import { isRevokedByNotBefore } from './not-before.js';
-import type { RevokedTokens } from './revoked-tokens.js';
+import type { Issuer } from './issuer.js';
 
 /**
  * Why a correctly signed, unexpired token is nevertheless inactive:
@@ -32,8 +34,10 @@ export interface AccessTokenCheckerDeps {
   readonly keys: KeyRing;
   readonly applications: ApplicationCache;
   readonly revoked: RevokedTokens;
-  /** The `iss` the server issues (a function: the default depends on the bound port). */
-  readonly issuer: () => string;
+  /** The `iss` the server issues. */
+  readonly issuer: Issuer;
+  /** The clock of expiry checks and key reloads. */
+  readonly now: Clock;
   /** Verified tokens remembered by the signature check. Default 10,000. */
   readonly cacheSize?: number;
 }
@@ -135,14 +139,14 @@ export class AccessTokenChecker {
   /** The verifier for the current keys and issuer, rebuilt (cache included) when either changes. */
   #current(): AccessTokenVerifier {
     const jwks = this.#deps.keys.jwks;
-    // Fixed once the server listens (the default names the bound port), as for the grant.
-    const issuer = this.#innerIssuer === '' ? this.#deps.issuer() : this.#innerIssuer;
+    const issuer = this.#deps.issuer.url;
     if (this.#inner === undefined || jwks !== this.#innerJwks || issuer !== this.#innerIssuer) {
       this.#inner = createVerifier({
         issuer,
         keys: JSON.parse(jwks) as JsonWebKeySet,
         leewaySeconds: 0,
         cacheSize: this.#deps.cacheSize,
+        now: this.#deps.now,
       });
       this.#innerJwks = jwks;
       this.#innerIssuer = issuer;
@@ -152,12 +156,12 @@ export class AccessTokenChecker {
 
   /** Reloads the key ring from storage; true when the published keys changed. */
   async #reloadKeys(): Promise<boolean> {
-    const now = Date.now();
+    const now = this.#deps.now();
     if (now - this.#lastKeyReload < KEY_RELOAD_COOLDOWN_MS) return false;
     this.#lastKeyReload = now;
     const before = this.#deps.keys.jwks;
     try {
-      await this.#deps.keys.load(this.#deps.storage, this.#deps.applications.anyNeverExpiring);
+      await this.#deps.keys.load(this.#deps.storage, this.#deps.applications.anyNeverExpiring, now);
     } catch {
       return false;
     }

@@ -1,0 +1,164 @@
+import { DEFAULT_SCOPES } from '../domain/scopes.js';
+import {
+  ConfigError,
+  defaultPepperFile,
+  defaultWorkers,
+  type LogLevel,
+  parseLogLevel,
+  parsePort,
+  parseRateLimit,
+  parseScopeCatalogue,
+  parseWorkers,
+  type RateLimitSetting,
+} from './values.js';
+
+/**
+ * Server options, their defaults and their environment variables, all in one place.
+ * A command-line flag wins over its environment variable, which wins over the default.
+ *
+ * | Flag | Environment variable | Default |
+ * |---|---|---|
+ * | `--host` | `SMSCX_HOST` | `127.0.0.1` |
+ * | `--port` | `SMSCX_PORT` | `8080` |
+ * | `--db` | `SMSCX_DB` | `./data/smscx-oauth.db` (folder created) |
+ * | `--rate-limit N/S` | `SMSCX_RATE_LIMIT` | `600/60` (token requests per application) |
+ * | `--auth-failure-limit N/S` | `SMSCX_AUTH_FAILURE_LIMIT` | `20/60` (failed authentications per client IP) |
+ * | `--log-level` | `SMSCX_LOG_LEVEL` | `info` |
+ * | `--issuer` | `SMSCX_ISSUER` | `http://<host>:<port>` |
+ * | `--audience` | `SMSCX_AUDIENCE` | `https://api.sms.cx` |
+ * | `--scope-catalogue` | `SMSCX_SCOPES` | `sms viber whatsapp multichannel conversations groups templates originators numbers reports shortlinks attachments optouts otp` |
+ * | `--pepper-file` | `SMSCX_PEPPER_FILE` | `<folder of the db>/pepper` |
+ * | `--workers N` | `SMSCX_WORKERS` | the number of CPU cores (`os.availableParallelism()`) |
+ *
+ * @module
+ */
+
+/** Fully resolved server configuration. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** SQLite database file. */
+  readonly dbPath: string;
+  /** Token requests per application. */
+  readonly rateLimit: RateLimitSetting;
+  /** Failed client authentications per client IP. */
+  readonly authFailureLimit: RateLimitSetting;
+  readonly logLevel: LogLevel;
+  /** `iss` claim; undefined means `http://<host>:<bound port>`. */
+  readonly issuer: string | undefined;
+  /** `aud` claim. */
+  readonly audience: string;
+  /** The scope catalogue, in canonical order. */
+  readonly scopes: readonly string[];
+  /** File holding the 32-byte pepper. */
+  readonly pepperFile: string;
+  /** Server processes sharing the port; 1 = a single process, no cluster primary. */
+  readonly workers: number;
+}
+
+/** Environment variable of every option. */
+export const ENV = {
+  host: 'SMSCX_HOST',
+  port: 'SMSCX_PORT',
+  db: 'SMSCX_DB',
+  rateLimit: 'SMSCX_RATE_LIMIT',
+  authFailureLimit: 'SMSCX_AUTH_FAILURE_LIMIT',
+  logLevel: 'SMSCX_LOG_LEVEL',
+  issuer: 'SMSCX_ISSUER',
+  audience: 'SMSCX_AUDIENCE',
+  scopes: 'SMSCX_SCOPES',
+  pepperFile: 'SMSCX_PEPPER_FILE',
+  workers: 'SMSCX_WORKERS',
+} as const;
+
+/** Defaults of every option that has one. */
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  db: './data/smscx-oauth.db',
+  rateLimit: '600/60',
+  authFailureLimit: '20/60',
+  logLevel: 'info' as LogLevel,
+  audience: 'https://api.sms.cx',
+} as const;
+
+/** Raw option values as given on the command line (undefined = not given). */
+export interface ConfigInput {
+  readonly host?: string | undefined;
+  readonly port?: string | undefined;
+  readonly db?: string | undefined;
+  readonly rateLimit?: string | undefined;
+  readonly authFailureLimit?: string | undefined;
+  readonly logLevel?: string | undefined;
+  readonly issuer?: string | undefined;
+  readonly audience?: string | undefined;
+  readonly scopes?: string | undefined;
+  readonly pepperFile?: string | undefined;
+  readonly workers?: string | undefined;
+}
+
+/**
+ * The one precedence rule: the flag when given, else its environment variable when set and not
+ * empty, else undefined (the caller's default).
+ */
+export function optionValue(
+  input: ConfigInput,
+  key: keyof typeof ENV,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const flag = input[key];
+  if (flag !== undefined) return flag;
+  const fromEnv = env[ENV[key]];
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+}
+
+/** What the admin commands (`apps …`, `keys …`) open: the same database and pepper as `serve`. */
+export interface AdminConfig {
+  readonly dbPath: string;
+  readonly pepperFile: string;
+  /** The scope catalogue `apps create --scopes` is checked against. */
+  readonly scopes: readonly string[];
+}
+
+/**
+ * Resolves the admin commands' options (`--db`, `--pepper-file`, `--scope-catalogue`) by the
+ * same rule and defaults as {@link resolveConfig}.
+ *
+ * @throws ConfigError when a value is malformed
+ */
+export function resolveAdminConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.env): AdminConfig {
+  const dbPath = optionValue(input, 'db', env) ?? DEFAULTS.db;
+  return {
+    dbPath,
+    pepperFile: optionValue(input, 'pepperFile', env) ?? defaultPepperFile(dbPath),
+    scopes: parseScopeCatalogue(optionValue(input, 'scopes', env) ?? DEFAULT_SCOPES.join(' ')),
+  };
+}
+
+/**
+ * Resolves the server configuration from flags, then environment, then defaults.
+ *
+ * @throws ConfigError when a value is malformed
+ */
+export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const pick = (key: keyof typeof ENV): string | undefined => optionValue(input, key, env);
+  const { dbPath, pepperFile, scopes } = resolveAdminConfig(input, env);
+  return {
+    host: pick('host') ?? DEFAULTS.host,
+    port: parsePort(pick('port') ?? String(DEFAULTS.port)),
+    dbPath,
+    rateLimit: parseRateLimit(pick('rateLimit') ?? DEFAULTS.rateLimit, 'rate limit'),
+    authFailureLimit: parseRateLimit(
+      pick('authFailureLimit') ?? DEFAULTS.authFailureLimit,
+      'auth failure limit',
+    ),
+    logLevel: parseLogLevel(pick('logLevel') ?? DEFAULTS.logLevel),
+    issuer: pick('issuer'),
+    audience: pick('audience') ?? DEFAULTS.audience,
+    scopes,
+    pepperFile,
+    workers: parseWorkers(pick('workers') ?? String(defaultWorkers())),
+  };
+}
+
+export { ConfigError, type LogLevel, type RateLimitSetting };
