@@ -1,5 +1,6 @@
-// Shared helpers for the server's black-box tests: run the real binary (built into dist/ by
-// `npm run build -w packages/server`) against a real SQLite file in a temp folder, and talk to
+// Shared helpers for the server's tests: requests and their assertions, for in-process servers
+// (fixture.ts) and the black-box tests that run the real binary (built into dist/ by
+// `npm run build -w packages/server`) against a real SQLite file in a temp folder, talking to
 // it over loopback with raw node:http so malformed requests can be sent as-is.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -158,9 +159,16 @@ export interface SendOptions {
   readonly body?: string | Buffer;
 }
 
+/**
+ * Where a test sends requests: a server's base URL (real HTTP over loopback), or an in-process
+ * server (`fixture.ts`) that answers through `app.inject`.
+ */
+export type Target = string | { send(options: SendOptions): Promise<RawResponse> };
+
 /** Sends one request with exactly the given method, headers and body. */
-export function send(url: string, options: SendOptions = {}): Promise<RawResponse> {
-  const target = new URL(options.path ?? '/oauth/token', url);
+export function send(to: Target, options: SendOptions = {}): Promise<RawResponse> {
+  if (typeof to !== 'string') return to.send(options);
+  const target = new URL(options.path ?? '/oauth/token', to);
   return new Promise((resolveResponse, reject) => {
     const req = httpRequest(
       target,
@@ -170,13 +178,7 @@ export function send(url: string, options: SendOptions = {}): Promise<RawRespons
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           const body = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(body);
-          } catch {
-            json = undefined;
-          }
-          resolveResponse({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+          resolveResponse({ status: res.statusCode ?? 0, headers: res.headers, body, json: parseJson(body) });
         });
         res.on('error', reject);
       },
@@ -197,7 +199,7 @@ export const FORM = 'application/x-www-form-urlencoded';
 
 /** Requests a token with the given credentials and form body. */
 export function requestToken(
-  url: string,
+  url: Target,
   app: Pick<TestApplication, 'application_id' | 'application_secret'>,
   body = 'grant_type=client_credentials',
   headers: Record<string, string> = {},
@@ -249,6 +251,15 @@ export function decodeJwt(token: string): {
     header: JSON.parse(Buffer.from(header!, 'base64url').toString('utf8')) as Record<string, unknown>,
     payload: JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, unknown>,
   };
+}
+
+/** Parses a response body as JSON (undefined when it is not JSON). */
+export function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Polls `check` every 50 ms until it returns true or `timeoutMs` passes; returns the last result. */

@@ -1,0 +1,201 @@
+// The shared fixture of the in-process server tests: the real app (buildApp) on a real SQLite
+// file in a temp folder, driven through app.inject, with an injected clock. Admin changes go
+// through the same service functions as the CLI, then app.applyChanges() applies them at once,
+// as the change follower would on its next poll, so no test waits for time.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from '../src/app.js';
+import type { RateLimitSetting } from '../src/config/options.js';
+import type { TokenExpiration } from '../src/contract/expiration.js';
+import {
+  createApplication,
+  deleteApplication,
+  revokeApplicationTokens,
+  rotateApplicationSecret,
+  setApplicationStatus,
+} from '../src/domain/applications.js';
+import { DEFAULT_SCOPES } from '../src/domain/scopes.js';
+import { rotateSigningKey } from '../src/keys/key-ring.js';
+import { createLogger } from '../src/logger.js';
+import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
+import type { Storage } from '../src/storage/types.js';
+import { parseJson, type RawResponse, type SendOptions, type TestApplication } from './helpers.js';
+
+/** A clock a test moves by hand. */
+export interface TestClock {
+  (): number;
+  /** Moves the clock forward by `ms`. */
+  advance(ms: number): void;
+  /** Sets the clock to `epochMs`. */
+  set(epochMs: number): void;
+}
+
+/** Makes a {@link TestClock} starting at `start` (default: the real time now). */
+export function testClock(start: number = Date.now()): TestClock {
+  let current = start;
+  const clock = (() => current) as TestClock;
+  clock.advance = (ms) => {
+    current += ms;
+  };
+  clock.set = (epochMs) => {
+    current = epochMs;
+  };
+  return clock;
+}
+
+/** Options of {@link inProcessServer}. */
+export interface InProcessOptions {
+  readonly rateLimit?: RateLimitSetting;
+  readonly authFailureLimit?: RateLimitSetting;
+  readonly issuer?: string;
+  readonly audience?: string;
+  readonly scopes?: readonly string[];
+  /** Default: a {@link testClock} at the real time now. */
+  readonly clock?: TestClock;
+  /** Default: a silent logger. */
+  readonly logger?: Logger;
+}
+
+/** What {@link InProcessServer.createApplication} takes; everything optional. */
+export interface NewTestApplication {
+  readonly name?: string;
+  /** Space-delimited. Default: the whole catalogue. */
+  readonly scopes?: string;
+  readonly expiration?: TokenExpiration;
+}
+
+/** A server built in this process on its own SQLite file. */
+export interface InProcessServer {
+  readonly app: FastifyInstance;
+  readonly storage: Storage;
+  readonly pepper: Buffer;
+  /** The database file (another process, e.g. the CLI, may open it). */
+  readonly db: string;
+  readonly clock: TestClock;
+  /** Sends one request through `app.inject` (client address 127.0.0.1 unless `remoteAddress`). */
+  send(options: SendOptions & { readonly remoteAddress?: string }): Promise<RawResponse>;
+  /** Creates an application (as `apps create --json` prints it) and applies the change. */
+  createApplication(input?: NewTestApplication): Promise<TestApplication>;
+  /** The admin actions, each applied to the server before it resolves. */
+  readonly admin: {
+    disable(id: string): Promise<void>;
+    enable(id: string): Promise<void>;
+    delete(id: string): Promise<void>;
+    /** Returns the new secret. */
+    rotateSecret(id: string): Promise<string>;
+    revokeTokens(id: string): Promise<void>;
+    /** Returns the new key's ID. */
+    rotateKey(): Promise<string>;
+  };
+  /** Listens on a free loopback port (for tests of the HTTP layer itself); returns the base URL. */
+  listen(): Promise<string>;
+  /** Closes the app and the database and removes the temp folder. */
+  close(): Promise<void>;
+}
+
+/** Builds the app on a fresh SQLite file in a temp folder. */
+export async function inProcessServer(options: InProcessOptions = {}): Promise<InProcessServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'smscx-oauth-fixture-'));
+  const db = join(dir, 'smscx-oauth.db');
+  const storage = openSqliteStorage(db);
+  const pepper = randomBytes(32);
+  const clock = options.clock ?? testClock();
+  const scopes = options.scopes ?? DEFAULT_SCOPES;
+  const app = await buildApp({
+    storage,
+    pepper,
+    now: clock,
+    scopes,
+    logger: options.logger ?? createLogger('silent'),
+    ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+    ...(options.authFailureLimit === undefined ? {} : { authFailureLimit: options.authFailureLimit }),
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+    ...(options.audience === undefined ? {} : { audience: options.audience }),
+  });
+  const applied = async <T>(change: Promise<T>): Promise<T> => {
+    const result = await change;
+    await app.applyChanges();
+    return result;
+  };
+  const mustExist = <T>(value: T | null | false, id: string): T => {
+    if (value === null || value === false) throw new Error(`no application ${id}`);
+    return value;
+  };
+
+  return {
+    app,
+    storage,
+    pepper,
+    db,
+    clock,
+    async send(request) {
+      const response = await app.inject({
+        method: (request.method ?? 'POST') as 'POST',
+        url: request.path ?? '/oauth/token',
+        headers: request.headers ?? {},
+        ...(request.body === undefined ? {} : { payload: request.body }),
+        remoteAddress: request.remoteAddress ?? '127.0.0.1',
+      });
+      // As a client over HTTP sees them: every header value a string.
+      const headers: RawResponse['headers'] = {};
+      for (const [name, value] of Object.entries(response.headers)) {
+        headers[name] = typeof value === 'number' ? String(value) : value;
+      }
+      return { status: response.statusCode, headers, body: response.body, json: parseJson(response.body) };
+    },
+    async createApplication(input = {}) {
+      const { application, secret } = await applied(
+        createApplication(
+          storage,
+          pepper,
+          {
+            name: input.name ?? 'test',
+            scopes: input.scopes === undefined ? scopes : input.scopes.split(' ').filter(Boolean),
+            tokenExpiration: input.expiration ?? '1d',
+          },
+          clock(),
+        ),
+      );
+      return {
+        application_id: application.id,
+        application_secret: secret,
+        name: application.name,
+        scopes: application.scopes.join(' '),
+        token_expiration: application.tokenExpiration,
+      };
+    },
+    admin: {
+      disable: async (id) => {
+        mustExist(await applied(setApplicationStatus(storage, id, 'disabled')), id);
+      },
+      enable: async (id) => {
+        mustExist(await applied(setApplicationStatus(storage, id, 'active')), id);
+      },
+      delete: async (id) => {
+        mustExist(await applied(deleteApplication(storage, id)), id);
+      },
+      rotateSecret: async (id) =>
+        mustExist(await applied(rotateApplicationSecret(storage, pepper, id)), id).secret,
+      revokeTokens: async (id) => {
+        // The not-before instant is the next whole second of the test clock: move the clock
+        // there, as the CLI waits for it.
+        const pending = revokeApplicationTokens(storage, id, clock);
+        clock.set(Math.ceil(clock() / 1000) * 1000);
+        mustExist(await applied(pending), id);
+      },
+      rotateKey: async () => (await applied(rotateSigningKey(storage, pepper, clock()))).kid,
+    },
+    async listen() {
+      return app.listen({ host: '127.0.0.1', port: 0 });
+    },
+    async close() {
+      await app.close();
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
