@@ -81,6 +81,12 @@ export interface TestServer {
   stdout(): string;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /**
+   * Resolves once `check(stdout so far)` holds, checked on every chunk the process writes;
+   * rejects with the output when the process exits first or `timeoutMs` passes (a bound for a
+   * broken server, not a wait: a working one answers long before).
+   */
+  waitForStdout(check: (stdout: string) => boolean, timeoutMs?: number): Promise<void>;
   /** SIGTERM and wait for exit; returns the exit code. */
   stop(): Promise<number | null>;
 }
@@ -135,6 +141,30 @@ export async function startServer(
     process: child,
     stdout: () => out,
     stderr: () => err,
+    waitForStdout: (check, timeoutMs = 15_000) =>
+      new Promise<void>((resolveWait, reject) => {
+        const onData = (): void => {
+          if (!check(out)) return;
+          finish();
+          resolveWait();
+        };
+        const onExit = (): void => {
+          finish();
+          reject(new Error(`server exited while waiting: ${out}${err}`));
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(new Error(`not seen within ${timeoutMs} ms in stdout: ${out}${err}`));
+        }, timeoutMs);
+        const finish = (): void => {
+          clearTimeout(timer);
+          child.stdout!.off('data', onData);
+          child.off('exit', onExit);
+        };
+        child.stdout!.on('data', onData);
+        child.once('exit', onExit);
+        onData();
+      }),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;

@@ -51,13 +51,11 @@ function count(text: string, needle: string): number {
   return text.split(needle).length - 1;
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
+/** PIDs of the processes that logged Fastify's `Server listening` line (a worker that listens). */
+function listeningPids(stdout: string): Set<number> {
+  const pids = new Set<number>();
+  for (const match of stdout.matchAll(/"pid":(\d+),[^\n]*Server listening/g)) pids.add(Number(match[1]));
+  return pids;
 }
 
 function assertRateLimited(response: RawResponse, limit: string): void {
@@ -97,7 +95,9 @@ describe('serve --workers 2', () => {
   it('prints the banner and the listening line once, and runs two workers under the primary', async () => {
     assert.equal(count(server.stdout(), 'Application Secret:'), 1);
     assert.equal(count(server.stdout(), 'listening on '), 1);
-    assert.ok(await waitFor(() => childPids(server.process.pid!).length === 2), 'two workers');
+    // Both workers logged that they listen (the fact `listening on` waited for).
+    await server.waitForStdout((out) => listeningPids(out).size === 2);
+    assert.deepEqual([...listeningPids(server.stdout())].sort(), childPids(server.process.pid!));
   });
 
   it('shares the per-application limit: the 6th request is 429 whichever worker answers', async () => {
@@ -109,8 +109,11 @@ describe('serve --workers 2', () => {
     }
     assert.deepEqual(remaining, ['4', '3', '2', '1', '0']);
     for (let i = 0; i < 2; i += 1) assertRateLimited(await requestToken(server.url, app), '5');
-    // Each request came on a new connection, handed out in turn: both workers answered.
-    assert.deepEqual([...answeringPids(server)].sort(), childPids(server.process.pid!));
+    // Each request came on a new connection, handed out in turn: both workers answered. A
+    // worker writes its request line once the response is sent, so wait for the lines.
+    const workers = childPids(server.process.pid!);
+    await server.waitForStdout(() => workers.every((pid) => answeringPids(server).has(pid)));
+    assert.deepEqual([...answeringPids(server)].sort(), workers);
   });
 
   it('shares the failed-authentication limit per IP across workers', async () => {
@@ -132,19 +135,17 @@ describe('serve --workers 2', () => {
   it('restarts a worker that dies; the new worker knows the blocked IP', async () => {
     const before = childPids(server.process.pid!);
     process.kill(before[0]!, 'SIGKILL');
-    let replacement: number | undefined;
-    const restarted = await waitFor(() => {
-      replacement = childPids(server.process.pid!).find((pid) => !before.includes(pid));
-      // Fastify's own info line, written by the new worker once it listens.
-      return (
-        replacement !== undefined &&
-        new RegExp(`"pid":${replacement},[^\\n]*Server listening`).test(server.stdout())
-      );
-    });
-    assert.ok(restarted, `workers after the crash: ${childPids(server.process.pid!).join(', ')}`);
+    // The fact to wait for: a worker that is not one of the two before logs that it listens.
+    const newcomer = (out: string): number | undefined =>
+      [...listeningPids(out)].find((pid) => !before.includes(pid));
+    await server.waitForStdout((out) => newcomer(out) !== undefined);
+    const replacement = newcomer(server.stdout())!;
     assert.match(server.stdout(), /worker died; restarting it/);
+    assert.deepEqual(childPids(server.process.pid!), [before[1]!, replacement].sort());
     for (let i = 0; i < 4; i += 1) assertRateLimited(await requestToken(server.url, app), '3');
-    assert.ok(answeringPids(server).has(replacement!), 'the new worker answered too');
+    // Connections are handed out in turn, so the new worker answered some of the four; its
+    // request lines are written after its responses: wait for them.
+    await server.waitForStdout(() => answeringPids(server).has(replacement));
   });
 
   it('SIGTERM to the primary stops every worker and exits 0', async () => {
