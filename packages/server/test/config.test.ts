@@ -1,8 +1,44 @@
-// Options from flags and environment variables reach the running server.
+// Options from flags and environment variables reach the running server. All in this process:
+// the admin command through runCli and the server through startServer, each given the same
+// environment object (the binary's own reading of process.env is covered where it is spawned,
+// e.g. persistence.test.ts with SMSCX_PEPPER_FILE).
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { runCli } from '../src/cli/run.js';
 import { ConfigError, resolveConfig } from '../src/config/options.js';
-import { cli, decodeJwt, requestToken, startServer, tempDb } from './helpers.js';
+import { startServer } from '../src/server.js';
+import { decodeJwt, requestToken, tempDb } from './helpers.js';
+
+/** Runs the command line in this process with `env` as its whole environment. */
+async function run(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const status = await runCli(args, {
+    stdout: {
+      write: (chunk: string) => {
+        stdout += chunk;
+      },
+    },
+    stderr: {
+      write: (chunk: string) => {
+        stderr += chunk;
+      },
+    },
+    env,
+  });
+  return { status, stdout, stderr };
+}
+
+/** Discards what the server prints (banner, `listening on`). */
+const discard = new Writable({
+  write(_chunk, _encoding, done) {
+    done();
+  },
+});
 
 describe('configuration', () => {
   it('resolves flags over environment over defaults', () => {
@@ -37,7 +73,7 @@ describe('configuration', () => {
       SMSCX_RATE_LIMIT: '7/60',
     };
     try {
-      const created = cli(
+      const created = await run(
         ['apps', 'create', '--db', tmp.db, '--name', 'cfg', '--scopes', 'sms extra', '--json'],
         env,
       );
@@ -48,16 +84,21 @@ describe('configuration', () => {
         scopes: string;
       };
       assert.equal(app.scopes, 'sms extra');
-      const server = await startServer(tmp.db, [], env);
-      const response = await requestToken(server.url, app, 'grant_type=client_credentials&scope=extra sms');
-      assert.equal(response.status, 200, response.body);
-      assert.equal(response.headers['x-rate-limit-limit'], '7');
-      const body = response.json as { access_token: string; scope: string };
-      assert.equal(body.scope, 'sms extra');
-      const { payload } = decodeJwt(body.access_token);
-      assert.equal(payload.iss, 'https://auth.example.test');
-      assert.equal(payload.aud, 'https://api.example.test');
-      assert.equal(await server.stop(), 0);
+      // What `serve --port 0 --db <db>` resolves and starts, with this environment.
+      const config = resolveConfig({ port: '0', db: tmp.db, logLevel: 'silent' }, env);
+      const server = await startServer(config, { out: discard });
+      try {
+        const response = await requestToken(server.url, app, 'grant_type=client_credentials&scope=extra sms');
+        assert.equal(response.status, 200, response.body);
+        assert.equal(response.headers['x-rate-limit-limit'], '7');
+        const body = response.json as { access_token: string; scope: string };
+        assert.equal(body.scope, 'sms extra');
+        const { payload } = decodeJwt(body.access_token);
+        assert.equal(payload.iss, 'https://auth.example.test');
+        assert.equal(payload.aud, 'https://api.example.test');
+      } finally {
+        await server.close();
+      }
     } finally {
       tmp.cleanup();
     }

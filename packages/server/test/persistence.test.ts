@@ -1,17 +1,28 @@
 // State that must survive restarts, admin changes a running server must pick up, first start
-// and graceful shutdown.
+// and graceful shutdown. What is about the real process (the first-start banner on its stdout,
+// a restarted binary keeping its keys, `serve` refusing a wrong pepper, exit on signals) runs
+// the binary and waits for its output or its exit; the rest runs in this process on the same
+// kind of SQLite file: the server through startServer, the admin commands through runCli.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { runCli } from '../src/cli/run.js';
+import { resolveConfig } from '../src/config/options.js';
 import {
-  cli,
-  createApplication,
+  initializeDatabase,
+  type RunningServer,
+  startServer as startServerInProcess,
+} from '../src/server.js';
+import {
+  type CliResult,
   decodeJwt,
   eventually,
   requestToken,
   send,
   startServer,
+  type TestApplication,
   tempDb,
 } from './helpers.js';
 
@@ -23,6 +34,47 @@ async function kids(url: string): Promise<string[]> {
 async function tokenKid(url: string, app: Parameters<typeof requestToken>[1]): Promise<unknown> {
   const response = await requestToken(url, app);
   return decodeJwt((response.json as { access_token: string }).access_token).header.kid;
+}
+
+/** Runs the command line in this process with an empty environment. */
+async function run(args: string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const status = await runCli(args, {
+    stdout: {
+      write: (chunk: string) => {
+        stdout += chunk;
+      },
+    },
+    stderr: {
+      write: (chunk: string) => {
+        stderr += chunk;
+      },
+    },
+    env: {},
+  });
+  return { status, stdout, stderr };
+}
+
+/** `apps create --json` in this process; returns its JSON output. */
+async function createApplication(db: string, name = 'test'): Promise<TestApplication> {
+  const result = await run(['apps', 'create', '--db', db, '--name', name, '--json']);
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout) as TestApplication;
+}
+
+/** What `serve --db <db> --port 0` runs, started in this process; `output()` is what it printed. */
+async function serveInProcess(db: string): Promise<RunningServer & { output(): string }> {
+  let output = '';
+  const out = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      output += String(chunk);
+      done();
+    },
+  });
+  const config = resolveConfig({ db, port: '0', logLevel: 'silent' }, {});
+  const server = await startServerInProcess(config, { out });
+  return { ...server, output: () => output };
 }
 
 describe('first start', () => {
@@ -48,12 +100,16 @@ describe('first start', () => {
       assert.equal(await server.stop(), 0);
 
       // Second start: no new default application, no banner.
-      const again = await startServer(tmp.db);
-      assert.ok(!again.stdout().includes('SMSCX_APPLICATION_SECRET'));
-      assert.equal((await requestToken(again.url, app)).status, 200);
-      const list = JSON.parse(cli(['apps', 'list', '--db', tmp.db, '--json']).stdout) as unknown[];
-      assert.equal(list.length, 1);
-      assert.equal(await again.stop(), 0);
+      const again = await serveInProcess(tmp.db);
+      try {
+        assert.equal(again.output(), `listening on ${again.url}\n`);
+        assert.equal((await requestToken(again.url, app)).status, 200);
+        const list = await run(['apps', 'list', '--db', tmp.db, '--json']);
+        assert.equal(list.status, 0, list.stderr);
+        assert.equal((JSON.parse(list.stdout) as unknown[]).length, 1);
+      } finally {
+        await again.close();
+      }
     } finally {
       tmp.cleanup();
     }
@@ -64,7 +120,7 @@ describe('restart', () => {
   it('keeps applications and signing keys: same kid, old credentials still work', async () => {
     const tmp = tempDb();
     try {
-      const app = createApplication(tmp.db);
+      const app = await createApplication(tmp.db);
       const first = await startServer(tmp.db);
       const kidBefore = await kids(first.url);
       assert.equal(kidBefore.length, 1);
@@ -83,20 +139,18 @@ describe('restart', () => {
   it('refuses to start with a different pepper (the signing key cannot be decrypted)', async () => {
     const tmp = tempDb();
     try {
-      // The first start makes the signing key, encrypted under the default pepper file. (This
-      // used `keys rotate`, which twice did not exit in full-suite runs, cause not found; the cli()
-      // helper now fails a command that hangs instead of waiting.)
-      const first = await startServer(tmp.db);
-      assert.equal(await first.stop(), 0);
+      // The first-start work (in this process) makes the signing key, encrypted under the
+      // default pepper file next to the database.
+      await initializeDatabase(resolveConfig({ db: tmp.db }, {}));
       // A server that starts anyway is stopped before the assertion fails, so it cannot keep the
-      // test process (and CI) waiting forever.
+      // test process (and CI) waiting forever. The helper rejects once the process has exited.
       const started = startServer(tmp.db, [], { SMSCX_PEPPER_FILE: join(tmp.dir, 'other-pepper') });
       await assert.rejects(
         started.then(async (server) => {
           await server.stop();
           return server;
         }),
-        /wrong pepper/,
+        /server exited with 1: [\s\S]*wrong pepper/,
       );
     } finally {
       tmp.cleanup();
@@ -107,43 +161,48 @@ describe('restart', () => {
 describe('admin changes reach a running server', () => {
   it('create, disable, enable, rotate-secret, delete, keys rotate', async () => {
     const tmp = tempDb();
-    const server = await startServer(tmp.db);
+    const server = await serveInProcess(tmp.db);
     try {
       const status = async (app: Parameters<typeof requestToken>[1]): Promise<number> =>
         (await requestToken(server.url, app)).status;
+      // Runs an admin command, then has the server apply the change now (as its next poll would).
+      const admin = async (args: string[]): Promise<CliResult> => {
+        const result = await run([...args, '--db', tmp.db]);
+        assert.equal(result.status, 0, result.stderr);
+        await server.app.applyChanges();
+        return result;
+      };
 
-      const app = createApplication(tmp.db, [], 'live');
+      // The server follows the database on its own: no applyChanges() for this first change.
+      const app = await createApplication(tmp.db, 'live');
       assert.ok(await eventually(async () => (await status(app)) === 200), 'created app works');
 
-      assert.equal(cli(['apps', 'disable', app.application_id, '--db', tmp.db]).status, 0);
-      assert.ok(await eventually(async () => (await status(app)) === 403), 'disabled app gets 403');
+      await admin(['apps', 'disable', app.application_id]);
+      assert.equal(await status(app), 403, 'disabled app gets 403');
 
-      assert.equal(cli(['apps', 'enable', app.application_id, '--db', tmp.db]).status, 0);
-      assert.ok(await eventually(async () => (await status(app)) === 200), 'enabled app works again');
+      await admin(['apps', 'enable', app.application_id]);
+      assert.equal(await status(app), 200, 'enabled app works again');
 
       const rotated = JSON.parse(
-        cli(['apps', 'rotate-secret', app.application_id, '--db', tmp.db, '--json']).stdout,
-      ) as { application_secret: string };
+        (await admin(['apps', 'rotate-secret', app.application_id, '--json'])).stdout,
+      ) as {
+        application_secret: string;
+      };
       const renewed = { ...app, application_secret: rotated.application_secret };
-      assert.ok(await eventually(async () => (await status(renewed)) === 200), 'new secret works');
+      assert.equal(await status(renewed), 200, 'new secret works');
       assert.equal(await status(app), 401, 'old secret no longer works');
 
       const kidBefore = await kids(server.url);
-      const rotation = JSON.parse(cli(['keys', 'rotate', '--db', tmp.db, '--json']).stdout) as {
-        kid: string;
-      };
-      assert.ok(
-        await eventually(async () => (await tokenKid(server.url, renewed)) === rotation.kid),
-        'new tokens use the new key',
-      );
+      const rotation = JSON.parse((await admin(['keys', 'rotate', '--json'])).stdout) as { kid: string };
+      assert.equal(await tokenKid(server.url, renewed), rotation.kid, 'new tokens use the new key');
       const published = await kids(server.url);
       assert.ok(published.includes(rotation.kid));
       assert.ok(published.includes(kidBefore[0]!), 'the retired key stays in the JWKS');
 
-      assert.equal(cli(['apps', 'delete', app.application_id, '--db', tmp.db]).status, 0);
-      assert.ok(await eventually(async () => (await status(renewed)) === 401), 'deleted app gets 401');
+      await admin(['apps', 'delete', app.application_id]);
+      assert.equal(await status(renewed), 401, 'deleted app gets 401');
     } finally {
-      assert.equal(await server.stop(), 0);
+      await server.close();
       tmp.cleanup();
     }
   });

@@ -3,6 +3,7 @@ import { loadOrCreatePepper } from '../domain/secrets.js';
 import { openSqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../storage/types.js';
 import { UsageError } from './errors.js';
+import type { CliOutput } from './run.js';
 
 /** Flags shared by the admin commands. */
 export interface AdminFlags {
@@ -18,26 +19,33 @@ export interface AdminContext {
 }
 
 /**
- * The admin options from flags, environment and defaults (the same rule as `serve`).
+ * The admin options from flags, environment (`env`, default `process.env`) and defaults (the
+ * same rule as `serve`).
  *
  * @throws UsageError when a value is malformed
  */
-export function adminConfig(flags: AdminFlags): AdminConfig {
+export function adminConfig(flags: AdminFlags, env: NodeJS.ProcessEnv = process.env): AdminConfig {
   try {
-    return resolveAdminConfig({
-      db: flags.db,
-      pepperFile: flags['pepper-file'],
-      scopes: flags['scope-catalogue'],
-    });
+    return resolveAdminConfig(
+      {
+        db: flags.db,
+        pepperFile: flags['pepper-file'],
+        scopes: flags['scope-catalogue'],
+      },
+      env,
+    );
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
 }
 
-/** Opens the database and pepper named by `--db`/`SMSCX_DB` and `--pepper-file`/`SMSCX_PEPPER_FILE`. */
-export function openAdminContext(flags: AdminFlags): AdminContext {
-  const { dbPath, pepperFile } = adminConfig(flags);
+/**
+ * Opens the database and pepper named by `--db`/`SMSCX_DB` and `--pepper-file`/`SMSCX_PEPPER_FILE`
+ * (environment `env`, default `process.env`).
+ */
+export function openAdminContext(flags: AdminFlags, env: NodeJS.ProcessEnv = process.env): AdminContext {
+  const { dbPath, pepperFile } = adminConfig(flags, env);
   const storage = openSqliteStorage(dbPath);
   try {
     return { storage, pepper: loadOrCreatePepper(pepperFile) };
@@ -47,12 +55,13 @@ export function openAdminContext(flags: AdminFlags): AdminContext {
   }
 }
 
-/** Runs `action` with an admin context and always closes the database. */
+/** Runs `action` with an admin context (see {@link openAdminContext}) and always closes the database. */
 export async function withAdminContext<T>(
   flags: AdminFlags,
+  env: NodeJS.ProcessEnv | undefined,
   action: (context: AdminContext) => Promise<T>,
 ): Promise<T> {
-  const context = openAdminContext(flags);
+  const context = openAdminContext(flags, env);
   try {
     return await action(context);
   } finally {
@@ -60,7 +69,7 @@ export async function withAdminContext<T>(
   }
 }
 
-/** Prints a value as one line of JSON. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+/** Prints a value as one line of JSON to `out` (a run's stdout). */
+export function printJson(out: CliOutput, value: unknown): void {
+  out.write(`${JSON.stringify(value)}\n`);
 }

@@ -14,6 +14,7 @@ import type { ApplicationRecord } from '../storage/types.js';
 import { type AdminContext, adminConfig, printJson, withAdminContext } from './admin-context.js';
 import { ADMIN_OPTIONS, parseCommandArgs } from './args.js';
 import { CommandError, UsageError } from './errors.js';
+import type { CliIo } from './run.js';
 import { USAGE } from './usage.js';
 
 const CREATE_OPTIONS = {
@@ -24,25 +25,29 @@ const CREATE_OPTIONS = {
   'scope-catalogue': { type: 'string' },
 } as const;
 
-/** `smscx-oauth-server apps <subcommand> ...` */
-export async function runApps(args: string[]): Promise<void> {
+/**
+ * `smscx-oauth-server apps <subcommand> ...`: output on `io.stdout`, options from `io.env`.
+ *
+ * @throws UsageError for a bad command line, CommandError for an unknown application
+ */
+export async function runApps(args: string[], io: CliIo): Promise<void> {
   const [subcommand, ...rest] = args;
   switch (subcommand) {
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
+      io.stdout.write(USAGE);
       return;
     case 'create':
-      return createCommand(rest);
+      return createCommand(rest, io);
     case 'list':
-      return listCommand(rest);
+      return listCommand(rest, io);
     case 'show':
     case 'disable':
     case 'enable':
     case 'delete':
     case 'rotate-secret':
     case 'revoke-tokens':
-      return applicationCommand(subcommand, rest);
+      return applicationCommand(subcommand, rest, io);
     default:
       throw new UsageError(
         subcommand === undefined ? 'apps needs a subcommand' : `unknown apps subcommand: ${subcommand}`,
@@ -50,7 +55,7 @@ export async function runApps(args: string[]): Promise<void> {
   }
 }
 
-async function createCommand(args: string[]): Promise<void> {
+async function createCommand(args: string[], io: CliIo): Promise<void> {
   const { values } = parseCommandArgs(args, CREATE_OPTIONS);
   const name = values.name?.trim();
   if (name === undefined || name === '') throw new UsageError('apps create needs --name <name>');
@@ -59,7 +64,7 @@ async function createCommand(args: string[]): Promise<void> {
   if (!isTokenExpiration(expiration)) throw new UsageError('--expiration must be 1d, 1w or never');
   let catalogue: ScopeCatalogue;
   try {
-    catalogue = new ScopeCatalogue(adminConfig(values).scopes);
+    catalogue = new ScopeCatalogue(adminConfig(values, io.env).scopes);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -69,34 +74,34 @@ async function createCommand(args: string[]): Promise<void> {
     if (unknown.length > 0) throw new UsageError(`unknown scopes: ${unknown.join(' ')}`);
     scopes = catalogue.canonical(values.scopes.split(' '));
   }
-  const { application, secret } = await withAdminContext(values, ({ storage, pepper }) =>
+  const { application, secret } = await withAdminContext(values, io.env, ({ storage, pepper }) =>
     createApplication(storage, pepper, { name, scopes, tokenExpiration: expiration }),
   );
   const view = viewApplication(application);
   if (values.json === true) {
     const { application_id, ...rest } = view;
-    printJson({ application_id, application_secret: secret, ...rest });
+    printJson(io.stdout, { application_id, application_secret: secret, ...rest });
     return;
   }
-  process.stdout.write(
+  io.stdout.write(
     `${describe(view)}Application Secret: ${secret}\n(the secret is shown only once; store it now)\n`,
   );
 }
 
-async function listCommand(args: string[]): Promise<void> {
+async function listCommand(args: string[], io: CliIo): Promise<void> {
   const { values } = parseCommandArgs(args, ADMIN_OPTIONS);
-  const applications = await withAdminContext(values, ({ storage }) => storage.listApplications());
+  const applications = await withAdminContext(values, io.env, ({ storage }) => storage.listApplications());
   const views = applications.map(viewApplication);
   if (values.json === true) {
-    printJson(views);
+    printJson(io.stdout, views);
     return;
   }
   if (views.length === 0) {
-    process.stdout.write('no applications\n');
+    io.stdout.write('no applications\n');
     return;
   }
   for (const view of views) {
-    process.stdout.write(
+    io.stdout.write(
       `${view.application_id}  ${view.status.padEnd(8)}  ${view.token_expiration.padEnd(5)}  ${view.name}  [${view.scopes}]\n`,
     );
   }
@@ -104,18 +109,22 @@ async function listCommand(args: string[]): Promise<void> {
 
 type ApplicationSubcommand = 'show' | 'disable' | 'enable' | 'delete' | 'rotate-secret' | 'revoke-tokens';
 
-async function applicationCommand(subcommand: ApplicationSubcommand, args: string[]): Promise<void> {
+async function applicationCommand(
+  subcommand: ApplicationSubcommand,
+  args: string[],
+  io: CliIo,
+): Promise<void> {
   const { values, positionals } = parseCommandArgs(args, ADMIN_OPTIONS, true);
   if (positionals.length !== 1) throw new UsageError(`apps ${subcommand} needs exactly one <application_id>`);
   const id = positionals[0]!;
-  const output = await withAdminContext(values, (context) => perform(subcommand, id, context));
+  const output = await withAdminContext(values, io.env, (context) => perform(subcommand, id, context));
   if (output === null) {
     throw new CommandError(
       `no application with ID ${isApplicationId(id) ? id : JSON.stringify(id.slice(0, 64))}`,
     );
   }
-  if (values.json === true) printJson(output.json);
-  else process.stdout.write(output.text);
+  if (values.json === true) printJson(io.stdout, output.json);
+  else io.stdout.write(output.text);
 }
 
 interface Output {

@@ -2,13 +2,19 @@ import { rotateSigningKey } from '../keys/key-ring.js';
 import { printJson, withAdminContext } from './admin-context.js';
 import { ADMIN_OPTIONS, parseCommandArgs } from './args.js';
 import { UsageError } from './errors.js';
+import type { CliIo } from './run.js';
 import { USAGE } from './usage.js';
 
-/** `smscx-oauth-server keys rotate`: new current signing key; the old one stays published. */
-export async function runKeys(args: string[]): Promise<void> {
+/**
+ * `smscx-oauth-server keys rotate`: new current signing key; the old one stays published.
+ * Output on `io.stdout`, options from `io.env`.
+ *
+ * @throws UsageError for a bad command line
+ */
+export async function runKeys(args: string[], io: CliIo): Promise<void> {
   const [subcommand, ...rest] = args;
   if (subcommand === '--help' || subcommand === '-h') {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return;
   }
   if (subcommand !== 'rotate') {
@@ -17,12 +23,14 @@ export async function runKeys(args: string[]): Promise<void> {
     );
   }
   const { values } = parseCommandArgs(rest, ADMIN_OPTIONS);
-  const result = await withAdminContext(values, ({ storage, pepper }) => rotateSigningKey(storage, pepper));
+  const result = await withAdminContext(values, io.env, ({ storage, pepper }) =>
+    rotateSigningKey(storage, pepper),
+  );
   if (values.json === true) {
-    printJson({ kid: result.kid, retired: result.retired, pruned: result.pruned });
+    printJson(io.stdout, { kid: result.kid, retired: result.retired, pruned: result.pruned });
     return;
   }
-  process.stdout.write(
+  io.stdout.write(
     `new signing key ${result.kid}\n` +
       (result.retired.length > 0
         ? `retired ${result.retired.join(', ')} (still published in the JWKS while its tokens can be valid)\n`

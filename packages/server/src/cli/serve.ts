@@ -3,34 +3,43 @@ import { ConfigError, resolveConfig } from '../config/options.js';
 import { startServer } from '../server.js';
 import { parseCommandArgs } from './args.js';
 import { UsageError } from './errors.js';
+import type { CliIo } from './run.js';
 import { USAGE } from './usage.js';
 
 /**
  * `smscx-oauth-server serve [options]`: runs until SIGTERM/SIGINT. With `--workers 1` the
  * server is this one process; with more, this process becomes the cluster primary and each
  * worker (a fork running this same command) lands here again as `cluster.isWorker`.
+ *
+ * Options are read from `io.env`; `--help` is printed on `io.stdout`. The running server
+ * writes its banner and `listening on` line to `process.stdout` (it is the process's server).
+ *
+ * @throws UsageError for a bad command line or option value
  */
-export async function runServe(args: string[]): Promise<void> {
+export async function runServe(args: string[], io: CliIo): Promise<void> {
   const { values } = parseCommandArgs(args, SERVE_OPTIONS);
   if (values.help === true) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return;
   }
   let config: ReturnType<typeof resolveConfig>;
   try {
-    config = resolveConfig({
-      host: values.host,
-      port: values.port,
-      db: values.db,
-      rateLimit: values['rate-limit'],
-      authFailureLimit: values['auth-failure-limit'],
-      logLevel: values['log-level'],
-      issuer: values.issuer,
-      audience: values.audience,
-      scopes: values['scope-catalogue'],
-      pepperFile: values['pepper-file'],
-      workers: values.workers,
-    });
+    config = resolveConfig(
+      {
+        host: values.host,
+        port: values.port,
+        db: values.db,
+        rateLimit: values['rate-limit'],
+        authFailureLimit: values['auth-failure-limit'],
+        logLevel: values['log-level'],
+        issuer: values.issuer,
+        audience: values.audience,
+        scopes: values['scope-catalogue'],
+        pepperFile: values['pepper-file'],
+        workers: values.workers,
+      },
+      io.env,
+    );
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
