@@ -254,7 +254,7 @@ export function computeChecks(results: BenchResults): Check[] {
   // The SDK's own overhead, like for like: the default SDK against a raw fetch with the same timeout,
   // and the SDK without a timeout against a plain raw fetch; the worse of the two is judged. Shown
   // beside it: the default SDK against a plain raw fetch (what the timeout signal costs in Node's
-  // fetch on top), and the null control (bench/README.md, "SDK").
+  // fetch on top), and the null control (bench/README.md, "Micro-benchmarks", src/micro/sdk.ts).
   const sdkRatio = (name: string, statistic = 'median request') =>
     micro(results, 'sdk', `${name}, ${statistic}`);
   const overTimed = sdkRatio(SDK_OVER_TIMED);

@@ -3,8 +3,8 @@
 // Why not in the bench process: by the time the micro-benchmarks run, that process holds the scale
 // scenario's credentials and every run's results, and collecting a heap that size pauses for
 // milliseconds. A pause lands on whichever side of a paired measurement (verifier vs raw
-// crypto.verify, SDK vs raw fetch) happens to be running, and moved those ratios by several points
-// between a full run and a micro-only one. A fresh process starts with an empty heap.
+// crypto.verify, SDK vs raw fetch) happens to be running, and can move those ratios by several
+// points. A fresh process starts with an empty heap.
 //
 // Usage (as a child): node --import tsx src/micro/fresh-process.ts '{"kind":"sdk","target":{...}}'
 import { join } from 'node:path';

@@ -199,7 +199,7 @@ type RequestKind = 'raw' | 'rawAgain' | 'rawTimed' | 'sdk' | 'sdkUntimed';
  * connection-pool effects hit all alike. Each ratio is the median of the samples' ratios (each
  * sample's requests saw the same machine conditions), computed two ways: from each kind's median
  * request, and from its mean time. A few multi-millisecond stalls (the VM, a GC pause in either
- * process) land on whichever request is running and move a sample's mean by up to ±20%, not its
+ * process) land on whichever request is running and move a sample's mean far more than its
  * median; `rawAgain` is a null control that shows how far each statistic moves with nothing changed.
  *
  * Two like-for-like pairs measure the SDK's own overhead: the SDK with its default timeout against a

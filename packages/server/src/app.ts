@@ -4,10 +4,10 @@
  *
  * @module
  */
+import { hostname } from 'node:os';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { ApplicationCache } from './cache/application-cache.js';
-import { CHANGE_POLL_INTERVAL_MS, ChangeFollower } from './cache/change-follower.js';
 import { RevokedTokens } from './cache/revoked-tokens.js';
 import { DEFAULTS, type RateLimitSetting } from './config/options.js';
 import { type Clock, systemClock } from './domain/clock.js';
@@ -20,8 +20,9 @@ import { MemoryRateLimits, type TokenRateLimits } from './limits/rate-limits.js'
 import { createLogger } from './logger.js';
 import { registerRoutes } from './routes/index.js';
 import type { Storage } from './storage/types.js';
+import { CHANGE_POLL_INTERVAL_MS, ChangeFollower } from './sync/change-follower.js';
 import { ClientCredentialsGrant } from './tokens/client-credentials.js';
-import { Issuer } from './tokens/issuer.js';
+import { baseUrl, Issuer } from './tokens/issuer.js';
 import { AccessTokenChecker } from './tokens/token-checker.js';
 
 declare module 'fastify' {
@@ -59,7 +60,7 @@ export interface BuildAppOptions {
   readonly scopes?: readonly string[];
   /** Logger. Default: pino at `info` to stdout, with credentials redacted. */
   readonly logger?: Logger;
-  /** How often to look for changes made by other processes. Default 250 ms. */
+  /** How often to look for changes made by other processes (besides push notifications). Default 50 ms. */
   readonly changePollIntervalMs?: number;
   /** The clock (epoch ms) of tokens, rate limits, key retention and expiry. Default `Date.now`. */
   readonly now?: Clock;
@@ -79,11 +80,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const now = options.now ?? systemClock;
   const logger = options.logger ?? createLogger(DEFAULTS.logLevel);
   const catalogue = new ScopeCatalogue(options.scopes ?? DEFAULT_SCOPES);
-  const issuer = new Issuer({
-    issuer: options.issuer,
-    host: options.host ?? DEFAULTS.host,
-    port: DEFAULTS.port,
-  });
+  const host = options.host ?? DEFAULTS.host;
+  const issuer = new Issuer({ issuer: options.issuer, host, port: DEFAULTS.port });
   const applications = new ApplicationCache(catalogue);
   const keys = new KeyRing(pepper);
   const revoked = new RevokedTokens();
@@ -101,11 +99,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         revoked.prune(storage, now())?.catch(onFollowError);
       },
     },
-    onFollowError,
+    {
+      onError: onFollowError,
+      onRecovered: () => logger.warn('following database changes again'),
+    },
   );
 
   await ensureSigningKey(storage, pepper, now());
-  // Mark first, then load: a change landing in between is applied twice, never missed.
+  // Register, then mark, then load: an admin change landing in between is either waited for
+  // (this process is in the process table) or already in what is loaded; applied twice, never missed.
+  await follower.register();
   await follower.markCurrent();
   await applications.loadAll(storage);
   await revoked.loadAll(storage, now());
@@ -154,13 +157,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   app.decorate('applyChanges', () => follower.catchUp());
-  app.addHook('onListen', (done) => {
-    issuer.resolveFrom(app.server.address());
-    done();
+  app.addHook('onListen', async () => {
+    const address = app.server.address();
+    issuer.resolveFrom(address);
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    await follower.relabel(`${hostname()} ${baseUrl(host, port)} pid ${process.pid}`);
   });
-  follower.start(options.changePollIntervalMs ?? CHANGE_POLL_INTERVAL_MS);
   app.addHook('onClose', async () => {
     await follower.stop();
   });
+  await follower.start(options.changePollIntervalMs ?? CHANGE_POLL_INTERVAL_MS);
   return app;
 }

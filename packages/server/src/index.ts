@@ -3,6 +3,19 @@
  *
  * @module
  */
+
+export {
+  type ApplicationView,
+  type CreatedApplication,
+  createApplication,
+  createApplications,
+  deleteApplication,
+  type NewApplication,
+  revokeApplicationTokens,
+  rotateApplicationSecret,
+  setApplicationStatus,
+  viewApplication,
+} from './admin/applications.js';
 export { type BuildAppOptions, buildApp } from './app.js';
 export {
   ConfigError,
@@ -16,18 +29,6 @@ export {
 } from './config/options.js';
 export { ApiError, type ApiErrorType } from './contract/errors.js';
 export { TOKEN_EXPIRATIONS, type TokenExpiration } from './contract/expiration.js';
-export {
-  type ApplicationView,
-  type CreatedApplication,
-  createApplication,
-  createApplications,
-  deleteApplication,
-  type NewApplication,
-  revokeApplicationTokens,
-  rotateApplicationSecret,
-  setApplicationStatus,
-  viewApplication,
-} from './domain/applications.js';
 export type { Clock } from './domain/clock.js';
 export { DEFAULT_SCOPES } from './domain/scopes.js';
 export { loadOrCreatePepper } from './domain/secrets.js';
@@ -35,6 +36,7 @@ export type { PublicJwk } from './keys/key-material.js';
 export { ensureSigningKey, type KeyRotation, rotateSigningKey } from './keys/key-ring.js';
 export { RETIRED_KEY_RETENTION_MS } from './keys/retention.js';
 export { type RunningServer, type StartServerOptions, startServer } from './server.js';
+export { describeDatabase, openStorage } from './storage/open.js';
 export { MIGRATIONS, type Migration } from './storage/sqlite/migrations.js';
 export { openSqliteStorage } from './storage/sqlite/sqlite-storage.js';
 export type {

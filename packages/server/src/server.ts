@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import { type CreatedApplication, createApplication } from './admin/applications.js';
 import { buildApp } from './app.js';
 import type { ServerConfig } from './config/options.js';
-import { type CreatedApplication, createApplication } from './domain/applications.js';
 import { loadOrCreatePepper } from './domain/secrets.js';
 import { ensureSigningKey } from './keys/key-ring.js';
 import type { TokenRateLimits } from './limits/rate-limits.js';
 import { createLogger } from './logger.js';
-import { openSqliteStorage } from './storage/sqlite/sqlite-storage.js';
+import { openStorage } from './storage/open.js';
 import type { Storage } from './storage/types.js';
 import { baseUrl } from './tokens/issuer.js';
 
@@ -42,7 +42,7 @@ export interface StartServerOptions {
  * secret, so its banner can be printed).
  */
 export async function initializeDatabase(config: ServerConfig): Promise<CreatedApplication | undefined> {
-  const storage = openSqliteStorage(config.dbPath);
+  const storage = await openStorage(config.dbPath);
   try {
     const pepper = loadOrCreatePepper(config.pepperFile);
     await ensureSigningKey(storage, pepper);
@@ -61,7 +61,7 @@ export async function startServer(
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
   const out = options.out ?? process.stdout;
-  const storage = openSqliteStorage(config.dbPath);
+  const storage = await openStorage(config.dbPath);
   try {
     const pepper = loadOrCreatePepper(config.pepperFile);
     const standalone = options.role !== 'worker';

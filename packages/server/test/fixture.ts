@@ -17,9 +17,9 @@ import {
   revokeApplicationTokens,
   rotateApplicationSecret,
   setApplicationStatus,
-} from '../src/domain/applications.js';
+} from '../src/admin/applications.js';
 import { DEFAULT_SCOPES } from '../src/domain/scopes.js';
-import { rotateSigningKey } from '../src/keys/key-ring.js';
+import { rotateKeys } from '../src/admin/keys.js';
 import { createLogger } from '../src/logger.js';
 import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../src/storage/types.js';
@@ -187,7 +187,7 @@ export async function inProcessServer(options: InProcessOptions = {}): Promise<I
         clock.set(Math.ceil(clock() / 1000) * 1000);
         mustExist(await applied(pending), id);
       },
-      rotateKey: async () => (await applied(rotateSigningKey(storage, pepper, clock()))).kid,
+      rotateKey: async () => (await applied(rotateKeys(storage, pepper, clock()))).kid,
     },
     async listen() {
       return app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,43 +1,110 @@
 // Helpers shared by the token-lifecycle tests (revoke, introspect, metadata, the protected
 // /applications/scopes, admin changes while running, the SDK round trip). They build on
-// helpers.ts: the real binary, a real SQLite file, raw HTTP over loopback.
+// helpers.ts and fixture.ts: requests go to a `Target` (an in-process server answering through
+// `app.inject`, or a base URL over loopback), and `anotherProcess` builds a second app on the
+// same SQLite file, as a second server process on the same database would be.
 import assert from 'node:assert/strict';
 import { createHmac, sign } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { loadOrCreatePepper } from '../src/domain/secrets.js';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app.js';
 import { loadSigningKey, publicKeyFromJwk } from '../src/keys/key-material.js';
+import { createLogger } from '../src/logger.js';
 import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
+import type { Storage } from '../src/storage/types.js';
+import type { InProcessServer } from './fixture.js';
 import {
   basic,
   decodeJwt,
   FORM,
+  parseJson,
   type RawResponse,
   requestToken,
+  type SendOptions,
   send,
+  type Target,
   type TestApplication,
 } from './helpers.js';
 import type { TestKey } from './verify-helpers.js';
 
+/** A second app on the database of an in-process server (see {@link anotherProcess}). */
+export interface OtherProcess {
+  readonly app: FastifyInstance;
+  readonly storage: Storage;
+  /** Sends one request through `app.inject`, from 127.0.0.1. */
+  send(options: SendOptions): Promise<RawResponse>;
+  /** Closes the app and its database connection (the file stays: it is the server's). */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds another app on `server`'s SQLite file, through its own connection, with the same pepper
+ * and clock: what a second server process on the same database holds. It follows the change log
+ * on its own only every `changePollIntervalMs` (default: once an hour, so a test sees only what
+ * it does without polling; `app.applyChanges()` is the poll).
+ */
+export async function anotherProcess(
+  server: Pick<InProcessServer, 'db' | 'pepper' | 'clock'>,
+  options: { readonly issuer?: string; readonly changePollIntervalMs?: number } = {},
+): Promise<OtherProcess> {
+  const storage = openSqliteStorage(server.db);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({
+      storage,
+      pepper: server.pepper,
+      now: server.clock,
+      logger: createLogger('silent'),
+      changePollIntervalMs: options.changePollIntervalMs ?? 3_600_000,
+      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+    });
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  return {
+    app,
+    storage,
+    async send(request) {
+      const response = await app.inject({
+        method: (request.method ?? 'POST') as 'POST',
+        url: request.path ?? '/oauth/token',
+        headers: request.headers ?? {},
+        ...(request.body === undefined ? {} : { payload: request.body }),
+        remoteAddress: '127.0.0.1',
+      });
+      const headers: RawResponse['headers'] = {};
+      for (const [name, value] of Object.entries(response.headers)) {
+        headers[name] = typeof value === 'number' ? String(value) : value;
+      }
+      return { status: response.statusCode, headers, body: response.body, json: parseJson(response.body) };
+    },
+    async close() {
+      await app.close();
+      await storage.close();
+    },
+  };
+}
+
 /** Gets a token for `app` (optionally for `scope`) and returns it; fails the test on non-200. */
-export async function issueToken(url: string, app: TestApplication, scope?: string): Promise<string> {
+export async function issueToken(to: Target, app: TestApplication, scope?: string): Promise<string> {
   const body =
     scope === undefined
       ? 'grant_type=client_credentials'
       : `grant_type=client_credentials&scope=${encodeURIComponent(scope)}`;
-  const response = await requestToken(url, app, body);
+  const response = await requestToken(to, app, body);
   assert.equal(response.status, 200, response.body);
   return (response.json as { access_token: string }).access_token;
 }
 
 /** A POST of a raw form body to `path` with `app`'s Basic credentials. */
 function postForm(
-  url: string,
+  to: Target,
   path: string,
   app: TestApplication,
   body: string,
   headers: Record<string, string>,
 ): Promise<RawResponse> {
-  return send(url, {
+  return send(to, {
     path,
     headers: {
       authorization: basic(app.application_id, app.application_secret),
@@ -50,37 +117,37 @@ function postForm(
 
 /** `POST /oauth/revoke` with `app`'s Basic credentials and a raw form body. */
 export function revokeRaw(
-  url: string,
+  to: Target,
   app: TestApplication,
   body: string,
   headers: Record<string, string> = {},
 ): Promise<RawResponse> {
-  return postForm(url, '/oauth/revoke', app, body, headers);
+  return postForm(to, '/oauth/revoke', app, body, headers);
 }
 
 /** Revokes `token` as `app`. */
-export function revoke(url: string, app: TestApplication, token: string): Promise<RawResponse> {
-  return revokeRaw(url, app, `token=${encodeURIComponent(token)}`);
+export function revoke(to: Target, app: TestApplication, token: string): Promise<RawResponse> {
+  return revokeRaw(to, app, `token=${encodeURIComponent(token)}`);
 }
 
 /** `POST /oauth/introspect` with `app`'s Basic credentials and a raw form body. */
 export function introspectRaw(
-  url: string,
+  to: Target,
   app: TestApplication,
   body: string,
   headers: Record<string, string> = {},
 ): Promise<RawResponse> {
-  return postForm(url, '/oauth/introspect', app, body, headers);
+  return postForm(to, '/oauth/introspect', app, body, headers);
 }
 
 /** Introspects `token` as `app` and returns the JSON answer (asserting a 200). */
 export async function introspect(
-  url: string,
+  to: Target,
   app: TestApplication,
   token: string,
 ): Promise<Record<string, unknown>> {
   const response = await introspectRaw(
-    url,
+    to,
     app,
     `token=${encodeURIComponent(token)}&token_type_hint=access_token`,
   );
@@ -89,35 +156,33 @@ export async function introspect(
 }
 
 /** Whether introspection calls `token` active. */
-export async function isActive(url: string, app: TestApplication, token: string): Promise<boolean> {
-  return (await introspect(url, app, token)).active === true;
+export async function isActive(to: Target, app: TestApplication, token: string): Promise<boolean> {
+  return (await introspect(to, app, token)).active === true;
 }
 
 /** `GET /applications/scopes` with `Authorization: Bearer <token>` (or no header for undefined). */
-export function getScopes(url: string, token: string | undefined): Promise<RawResponse> {
-  return send(url, {
+export function getScopes(to: Target, token: string | undefined): Promise<RawResponse> {
+  return send(to, {
     method: 'GET',
     path: '/applications/scopes',
     headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
   });
 }
 
-/** The server's current signing key, read from the database and pepper file it uses. */
-export async function serverSigningKey(db: string): Promise<TestKey> {
-  const storage = openSqliteStorage(db);
-  try {
-    const record = (await storage.listSigningKeys()).find((key) => key.retiredAt === null);
-    assert.ok(record, 'the database holds a current signing key');
-    const key = loadSigningKey(loadOrCreatePepper(join(dirname(db), 'pepper')), record);
-    return {
-      kid: key.kid,
-      privateKey: key.privateKey,
-      publicKey: publicKeyFromJwk(key.publicJwk),
-      jwk: { ...key.publicJwk },
-    };
-  } finally {
-    await storage.close();
-  }
+/** The current signing key in `storage` (as another process would sign with it), decrypted with `pepper`. */
+export async function serverSigningKey(server: {
+  readonly storage: Storage;
+  readonly pepper: Buffer;
+}): Promise<TestKey> {
+  const record = (await server.storage.listSigningKeys()).find((key) => key.retiredAt === null);
+  assert.ok(record, 'the database holds a current signing key');
+  const key = loadSigningKey(server.pepper, record);
+  return {
+    kid: key.kid,
+    privateKey: key.privateKey,
+    publicKey: publicKeyFromJwk(key.publicJwk),
+    jwk: { ...key.publicJwk },
+  };
 }
 
 function b64url(value: unknown): string {

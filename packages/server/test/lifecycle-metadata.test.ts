@@ -1,40 +1,33 @@
 // GET /.well-known/oauth-authorization-server (RFC 8414), the scope catalogue endpoint's body,
-// and 405 answers on every known path, against the real server binary.
+// and 405 answers on every known path, against the app built in process (fixture.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  createApplication,
-  envelope,
-  send,
-  startServer,
-  type TestApplication,
-  type TestServer,
-  tempDb,
-} from './helpers.js';
+import { type InProcessServer, inProcessServer } from './fixture.js';
+import { envelope, send, type TestApplication } from './helpers.js';
 import { getScopes, issueToken } from './lifecycle-helpers.js';
 
 const METADATA = '/.well-known/oauth-authorization-server';
 
 describe('authorization server metadata (default issuer)', () => {
-  const tmp = tempDb();
-  let server: TestServer;
+  let server: InProcessServer;
+  /** The bound base URL, which the default issuer becomes. */
+  let url: string;
 
   before(async () => {
-    server = await startServer(tmp.db);
+    server = await inProcessServer();
+    url = await server.listen();
   });
   after(async () => {
-    await server.stop();
-    tmp.cleanup();
+    await server.close();
   });
 
   it('describes the server with URLs built from the issuer', async () => {
-    const response = await send(server.url, { method: 'GET', path: METADATA });
+    const response = await send(server, { method: 'GET', path: METADATA });
     assert.equal(response.status, 200);
     assert.equal(response.headers['content-type'], 'application/json; charset=utf-8');
     assert.equal(response.headers['cache-control'], 'public, max-age=300');
     assert.equal(typeof response.headers['x-request-id'], 'string');
     assert.equal(typeof response.headers['x-response-time'], 'string');
-    const url = server.url;
     assert.deepEqual(response.json, {
       issuer: url,
       token_endpoint: `${url}/oauth/token`,
@@ -66,17 +59,14 @@ describe('authorization server metadata (default issuer)', () => {
   });
 
   it('every advertised endpoint exists', async () => {
-    const metadata = (await send(server.url, { method: 'GET', path: METADATA })).json as Record<
-      string,
-      string
-    >;
+    const metadata = (await send(server, { method: 'GET', path: METADATA })).json as Record<string, string>;
     assert.equal(
-      (await send(server.url, { method: 'GET', path: new URL(metadata.jwks_uri!).pathname })).status,
+      (await send(server, { method: 'GET', path: new URL(metadata.jwks_uri!).pathname })).status,
       200,
     );
     for (const name of ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint']) {
       // Without credentials each answers 401 invalid_client (not 404).
-      const response = await send(server.url, { path: new URL(metadata[name]!).pathname });
+      const response = await send(server, { path: new URL(metadata[name]!).pathname });
       assert.equal(response.status, 401, name);
       assert.equal(envelope(response).type, 'invalid_client');
     }
@@ -84,11 +74,11 @@ describe('authorization server metadata (default issuer)', () => {
 
   it('answers HEAD on the GET endpoints', async () => {
     for (const path of [METADATA, '/.well-known/jwks.json']) {
-      const response = await send(server.url, { method: 'HEAD', path });
+      const response = await send(server, { method: 'HEAD', path });
       assert.equal(response.status, 200, path);
       assert.equal(response.body, '');
     }
-    assert.equal((await send(server.url, { method: 'HEAD', path: '/applications/scopes' })).status, 401);
+    assert.equal((await send(server, { method: 'HEAD', path: '/applications/scopes' })).status, 401);
   });
 
   it('405 with Allow on every known path for a method it does not answer; 404 elsewhere', async () => {
@@ -106,7 +96,7 @@ describe('authorization server metadata (default issuer)', () => {
       ['GET', '/oauth/token', 'POST'],
     ];
     for (const [method, path, allow] of cases) {
-      const response = await send(server.url, { method, path });
+      const response = await send(server, { method, path });
       assert.equal(response.status, 405, `${method} ${path}`);
       assert.equal(response.headers.allow, allow, `${method} ${path}`);
       const error = envelope(response);
@@ -118,37 +108,30 @@ describe('authorization server metadata (default issuer)', () => {
       );
       if (allow === 'POST') assert.equal(response.headers['cache-control'], 'no-store');
     }
-    const unknown = await send(server.url, { method: 'GET', path: '/applications/other' });
+    const unknown = await send(server, { method: 'GET', path: '/applications/other' });
     assert.equal(unknown.status, 404);
     assert.equal(envelope(unknown).type, 'not_found');
   });
 });
 
 describe('authorization server metadata (configured issuer and scope catalogue)', () => {
-  const tmp = tempDb();
-  let server: TestServer;
+  let server: InProcessServer;
   let app: TestApplication;
   const catalogue = 'sms reports custom:read';
 
   before(async () => {
-    app = createApplication(tmp.db, ['--scope-catalogue', catalogue, '--scopes', 'custom:read']);
-    server = await startServer(tmp.db, [
-      '--issuer',
-      'https://auth.example.com/tenant',
-      '--scope-catalogue',
-      catalogue,
-    ]);
+    server = await inProcessServer({
+      issuer: 'https://auth.example.com/tenant',
+      scopes: catalogue.split(' '),
+    });
+    app = await server.createApplication({ scopes: 'custom:read' });
   });
   after(async () => {
-    await server.stop();
-    tmp.cleanup();
+    await server.close();
   });
 
   it('builds endpoint URLs under the issuer’s path and lists the configured scopes', async () => {
-    const metadata = (await send(server.url, { method: 'GET', path: METADATA })).json as Record<
-      string,
-      unknown
-    >;
+    const metadata = (await send(server, { method: 'GET', path: METADATA })).json as Record<string, unknown>;
     assert.equal(metadata.issuer, 'https://auth.example.com/tenant');
     assert.equal(metadata.token_endpoint, 'https://auth.example.com/tenant/oauth/token');
     assert.equal(metadata.revocation_endpoint, 'https://auth.example.com/tenant/oauth/revoke');
@@ -158,8 +141,8 @@ describe('authorization server metadata (configured issuer and scope catalogue)'
   });
 
   it('GET /applications/scopes lists the configured catalogue; descriptions only for known SMS.CX scopes', async () => {
-    const token = await issueToken(server.url, app);
-    const response = await getScopes(server.url, token);
+    const token = await issueToken(server, app);
+    const response = await getScopes(server, token);
     assert.equal(response.status, 200, response.body);
     assert.deepEqual(response.json, {
       data: [

@@ -8,7 +8,7 @@ import {
   REVOKED_TOKEN_PRUNE_INTERVAL_MS,
   RevokedTokens,
 } from '../src/cache/revoked-tokens.js';
-import { createApplication } from '../src/domain/applications.js';
+import { createApplication } from '../src/admin/applications.js';
 import { isRevokedByNotBefore, notBeforeInstant } from '../src/domain/not-before.js';
 import { ScopeCatalogue } from '../src/domain/scopes.js';
 import { ensureSigningKey, KeyRing } from '../src/keys/key-ring.js';

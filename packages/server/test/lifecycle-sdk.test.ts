@@ -1,6 +1,7 @@
 // The whole loop through the SDK (`smscx-client`, resolved through the workspace link; built by
 // `npm run build`): get a token, call the protected GET /applications/scopes through the
-// TokenManager, revoke the token, and see what the SDK does with the refusal.
+// TokenManager, revoke the token, and see what the SDK does with the refusal. The server is
+// built in process (fixture.ts) and listens on loopback: the SDK talks real HTTP to it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -12,14 +13,8 @@ import {
   OauthApi,
   TokenManager,
 } from 'smscx-client';
-import {
-  cli,
-  createApplication,
-  startServer,
-  type TestApplication,
-  type TestServer,
-  tempDb,
-} from './helpers.js';
+import { type InProcessServer, inProcessServer, testClock } from './fixture.js';
+import type { TestApplication } from './helpers.js';
 import { claimsOf, isActive, revoke } from './lifecycle-helpers.js';
 
 /** The requests the SDK sent, as "METHOD /path -> status". */
@@ -45,19 +40,21 @@ class FixedTokenManager extends TokenManager {
 }
 
 describe('SDK round trip: token → protected endpoint → revoke → refused', () => {
-  const tmp = tempDb();
-  let server: TestServer;
+  let server: InProcessServer;
+  let url: string;
   let app: TestApplication;
   let resource: TestApplication;
 
   before(async () => {
-    app = createApplication(tmp.db, ['--scopes', 'sms groups'], 'sdk');
-    resource = createApplication(tmp.db, [], 'resource');
-    server = await startServer(tmp.db);
+    // Mid-second, so that `revokeTokens` (which moves the clock to the next whole second) always
+    // comes after the second the earlier tokens were issued in.
+    server = await inProcessServer({ clock: testClock(Math.floor(Date.now() / 1000) * 1000 + 500) });
+    url = await server.listen();
+    app = await server.createApplication({ name: 'sdk', scopes: 'sms groups' });
+    resource = await server.createApplication({ name: 'resource' });
   });
   after(async () => {
-    await server.stop();
-    tmp.cleanup();
+    await server.close();
   });
 
   function client(log: string[], credentials: TestApplication = app): ApiClient {
@@ -65,7 +62,7 @@ describe('SDK round trip: token → protected endpoint → revoke → refused', 
       new Configuration({
         username: credentials.application_id,
         password: credentials.application_secret,
-        host: server.url,
+        host: url,
         maxRetries: 0,
         fetch: recordingFetch(log),
       }),
@@ -96,8 +93,8 @@ describe('SDK round trip: token → protected endpoint → revoke → refused', 
     const api = new ApplicationsApi(apiClient, tokens);
     await api.getScopes();
     const token = await tokens.getToken();
-    assert.equal((await revoke(server.url, app, token)).status, 200);
-    assert.equal(await isActive(server.url, resource, token), false);
+    assert.equal((await revoke(server, app, token)).status, 200);
+    assert.equal(await isActive(server, resource, token), false);
 
     // Calling with exactly that token: 401 invalid_token, retried once with the same token
     // (the manager cannot get another), then surfaced as InvalidCredentialsException.
@@ -124,7 +121,7 @@ describe('SDK round trip: token → protected endpoint → revoke → refused', 
     const api = new ApplicationsApi(apiClient, tokens);
     await api.getScopes();
     const revoked = await tokens.getToken();
-    await revoke(server.url, app, revoked);
+    await revoke(server, app, revoked);
     log.length = 0;
     const { data } = await api.getScopes();
     assert.equal(data.length, 14);
@@ -138,34 +135,19 @@ describe('SDK round trip: token → protected endpoint → revoke → refused', 
   });
 
   it('credentials leaked: rotate-secret + revoke-tokens make the SDK fail with InvalidCredentialsException', async () => {
-    const leaked = createApplication(tmp.db, [], 'leaked');
+    const leaked = await server.createApplication({ name: 'leaked' });
     const log: string[] = [];
     const apiClient = client(log, leaked);
     const tokens = new TokenManager({ apiClient });
     const api = new ApplicationsApi(apiClient, tokens);
-    // The server learns about the new application within a poll.
-    for (let i = 0; i < 40; i++) {
-      try {
-        await tokens.getToken();
-        break;
-      } catch {
-        await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-      }
-    }
     await api.getScopes();
-    assert.equal(cli(['apps', 'rotate-secret', leaked.application_id, '--db', tmp.db]).status, 0);
-    assert.equal(cli(['apps', 'revoke-tokens', leaked.application_id, '--db', tmp.db]).status, 0);
-    // Both changes reach the server within a second.
+    // Both changes are in force when the admin actions return.
+    await server.admin.rotateSecret(leaked.application_id);
+    await server.admin.revokeTokens(leaked.application_id);
     let last: unknown;
-    for (let i = 0; i < 40; i++) {
-      try {
-        await api.getScopes();
-      } catch (err) {
-        last = err;
-        break;
-      }
-      await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-    }
+    await api.getScopes().catch((err: unknown) => {
+      last = err;
+    });
     assert.ok(last instanceof InvalidCredentialsException, String(last));
     assert.equal(last.status, 401);
     assert.equal(last.error?.type, 'invalid_client', 'the refresh with the old secret is what fails');
@@ -173,26 +155,16 @@ describe('SDK round trip: token → protected endpoint → revoke → refused', 
   });
 
   it('a disabled application: the refresh is refused with AccessDeniedException', async () => {
-    const disabled = createApplication(tmp.db, [], 'to-disable');
+    const disabled = await server.createApplication({ name: 'to-disable' });
     const log: string[] = [];
     const apiClient = client(log, disabled);
     const api = new ApplicationsApi(apiClient, new TokenManager({ apiClient }));
-    for (let i = 0; i < 40; i++) {
-      try {
-        await api.getScopes();
-        break;
-      } catch {
-        await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-      }
-    }
-    assert.equal(cli(['apps', 'disable', disabled.application_id, '--db', tmp.db]).status, 0);
+    await api.getScopes();
+    await server.admin.disable(disabled.application_id);
     let last: unknown;
-    for (let i = 0; i < 40 && last === undefined; i++) {
-      await api.getScopes().catch((err: unknown) => {
-        last = err;
-      });
-      if (last === undefined) await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-    }
+    await api.getScopes().catch((err: unknown) => {
+      last = err;
+    });
     assert.ok(last instanceof AccessDeniedException, String(last));
     assert.deepEqual(log.slice(-2), ['GET /applications/scopes -> 401', 'POST /oauth/token -> 403']);
   });

@@ -1,17 +1,20 @@
-// The Storage contract, written once as a behaviour suite so a PostgreSQL implementation can be
-// run through the same checks (call `storageBehaviour` with its factory).
+// The Storage contract, written once as a behaviour suite and run against every backend
+// (`storageContract`): SQLite and PostgreSQL. Then what is specific to each.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { dirname } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { ApplicationCache } from '../src/cache/application-cache.js';
-import { ChangeFollower } from '../src/cache/change-follower.js';
 import { ScopeCatalogue } from '../src/domain/scopes.js';
+import { describeDatabase, openStorage } from '../src/storage/open.js';
+import { POSTGRES_MIGRATIONS } from '../src/storage/postgres/migrations.js';
 import { MIGRATIONS } from '../src/storage/sqlite/migrations.js';
 import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
 import type { ApplicationRecord, Storage } from '../src/storage/types.js';
+import { ChangeFollower } from '../src/sync/change-follower.js';
 import { tempDb } from './helpers.js';
+import { POSTGRES_URL, PostgresTestSchemas, withParams } from './storage-postgres.js';
 
 function application(overrides: Partial<ApplicationRecord> = {}): ApplicationRecord {
   return {
@@ -28,9 +31,73 @@ function application(overrides: Partial<ApplicationRecord> = {}): ApplicationRec
   };
 }
 
-/** Runs the storage contract against `open()` (a fresh, empty storage per call). */
-export function storageBehaviour(name: string, open: () => Promise<Storage>): void {
+const rethrow = (error: unknown): never => {
+  throw error;
+};
+
+/** Counts calls of a subscriber, and waits for them. */
+class CallCounter {
+  count = 0;
+  private waiting: Array<() => void> = [];
+
+  call(): void {
+    this.count += 1;
+    for (const wake of this.waiting) wake();
+  }
+
+  /** Resolves once `count` reaches `n`; fails with `message` after 5 s. */
+  async waitFor(n: number, message: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (this.count < n) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) assert.fail(`${message} (${this.count} call(s) of ${n})`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        this.waiting.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.waiting = [];
+    }
+  }
+}
+
+/** A fresh, empty database of one backend. */
+export interface TestDatabase {
+  /** Opens a storage on it; call it again for a second process on the same database. */
+  connect(): Promise<Storage>;
+}
+
+/** What a backend offers beyond the common contract. */
+export interface ContractFeatures {
+  /** Whether `subscribeChanges` pushes (PostgreSQL) or resolves undefined (SQLite). */
+  readonly push: boolean;
+}
+
+/**
+ * Runs the storage contract against a backend: `freshDatabase()` makes a new, empty database
+ * per test. Every storage a test opens is closed after it, passed or failed.
+ */
+export function storageContract(
+  name: string,
+  freshDatabase: () => Promise<TestDatabase>,
+  features: ContractFeatures,
+): void {
   describe(`Storage contract: ${name}`, () => {
+    let opened: Storage[] = [];
+    const connect = async (database: TestDatabase): Promise<Storage> => {
+      const storage = await database.connect();
+      opened.push(storage);
+      return storage;
+    };
+    const open = async (): Promise<Storage> => connect(await freshDatabase());
+    afterEach(async () => {
+      const storages = opened;
+      opened = [];
+      await Promise.all(storages.map((storage) => storage.close()));
+    });
+
     it('creates, reads, lists and counts applications', async () => {
       const storage = await open();
       assert.equal(await storage.hasApplications(), false);
@@ -193,6 +260,169 @@ export function storageBehaviour(name: string, open: () => Promise<Storage>): vo
       assert.equal(await storage.isTokenRevoked('b1'), true);
       await storage.close();
     });
+
+    it('visits many applications in creation order, a batch at a time, and logs each', async () => {
+      const storage = await open();
+      const start = await storage.latestChange();
+      // More than one FETCH and one INSERT batch of the PostgreSQL storage; one shared createdAt,
+      // so only the creation order can order them (and IDs are random, not sorted).
+      const batch = Array.from({ length: 12_345 }, (_, i) =>
+        application({ name: `app ${i}`, updatedAt: 2e12 + i }),
+      );
+      await storage.createApplications(batch);
+      let index = 0;
+      await storage.forEachApplication((record) => {
+        assert.deepEqual(record, batch[index]);
+        index += 1;
+      });
+      assert.equal(index, batch.length);
+      assert.deepEqual(
+        (await storage.listApplications()).map((a) => a.id),
+        batch.map((a) => a.id),
+      );
+      const logged = await storage.changesSince(start, 20_000);
+      assert.deepEqual(
+        logged.map((c) => c.entityId),
+        batch.map((a) => a.id),
+      );
+      assert.equal(await storage.latestChange(), logged.at(-1)!.seq);
+    });
+
+    it('keeps the process table: register, report, list by heartbeat, prune, unregister', async () => {
+      const storage = await open();
+      const start = await storage.latestChange();
+      await storage.registerProcess({ id: 'p1', label: 'one', appliedSeq: 0 }, 1_000);
+      await storage.registerProcess({ id: 'p0', label: 'zero', appliedSeq: 3 }, 2_000);
+      assert.deepEqual(await storage.listProcesses(0), [
+        { id: 'p1', label: 'one', appliedSeq: 0, heartbeatAt: 1_000 },
+        { id: 'p0', label: 'zero', appliedSeq: 3, heartbeatAt: 2_000 },
+      ]);
+      await storage.reportProcess('p1', 7, 3_000);
+      // Re-registering (a relabel) refreshes the row but keeps its place: oldest registration first.
+      await storage.registerProcess({ id: 'p1', label: 'one at :8080', appliedSeq: 8 }, 3_500);
+      await storage.reportProcess('nobody', 1, 3_000);
+      assert.deepEqual(await storage.listProcesses(0), [
+        { id: 'p1', label: 'one at :8080', appliedSeq: 8, heartbeatAt: 3_500 },
+        { id: 'p0', label: 'zero', appliedSeq: 3, heartbeatAt: 2_000 },
+      ]);
+      assert.deepEqual(
+        (await storage.listProcesses(2_001)).map((p) => p.id),
+        ['p1'],
+      );
+      assert.deepEqual(
+        (await storage.listProcesses(2_000)).map((p) => p.id),
+        ['p1', 'p0'],
+        'heartbeat == since is still listed',
+      );
+      assert.equal(await storage.pruneProcesses(2_000), 0, 'nothing before 2000');
+      assert.equal(await storage.pruneProcesses(2_001), 1);
+      await storage.unregisterProcess('p1');
+      await storage.unregisterProcess('p1');
+      assert.deepEqual(await storage.listProcesses(0), []);
+      assert.equal(await storage.latestChange(), start, 'process bookkeeping is not a change');
+    });
+
+    it(
+      features.push
+        ? 'calls a subscriber after another connection’s write, until it unsubscribes'
+        : 'has no push: subscribeChanges resolves undefined',
+      async () => {
+        const database = await freshDatabase();
+        const server = await connect(database);
+        const admin = await connect(database);
+        const calls = new CallCounter();
+        const unsubscribe = await server.subscribeChanges(() => calls.call());
+        if (!features.push) {
+          assert.equal(unsubscribe, undefined);
+          return;
+        }
+        assert.ok(unsubscribe !== undefined);
+        const start = await server.latestChange();
+        await admin.createApplication(application());
+        await calls.waitFor(1, 'the subscriber was not called after another connection’s write');
+        assert.equal((await server.changesSince(start)).length, 1);
+        await unsubscribe();
+        await unsubscribe();
+        const before = calls.count;
+        await admin.createApplication(application());
+        await admin.revokeToken({ jti: 'j', applicationId: 'x', expiresAt: null });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(calls.count, before, 'no call after unsubscribing');
+      },
+    );
+
+    it('hands revocations made through another connection to the revokedToken handler only', async () => {
+      const database = await freshDatabase();
+      const server = await connect(database);
+      const admin = await connect(database);
+      const revoked: string[] = [];
+      let keyChanges = 0;
+      const follower = new ChangeFollower(
+        server,
+        {
+          application: async () => {},
+          signingKeys: async () => {
+            keyChanges += 1;
+          },
+          revokedToken: async (jti) => {
+            revoked.push(jti);
+          },
+        },
+        { onError: rethrow },
+      );
+      await follower.markCurrent();
+      const a = application();
+      await admin.createApplication(a);
+      await admin.revokeToken({ jti: 'x', applicationId: a.id, expiresAt: null });
+      await admin.revokeToken({ jti: 'x', applicationId: a.id, expiresAt: null });
+      await admin.revokeToken({ jti: 'y', applicationId: a.id, expiresAt: 1 });
+      await follower.poll();
+      assert.deepEqual(revoked, ['x', 'y']);
+      assert.equal(keyChanges, 0);
+    });
+
+    it('lets an ApplicationCache follow another connection’s writes', async () => {
+      const database = await freshDatabase();
+      const server = await connect(database);
+      const admin = await connect(database);
+      const cache = new ApplicationCache(new ScopeCatalogue());
+      let keyChanges = 0;
+      const follower = new ChangeFollower(
+        server,
+        {
+          application: (id) => cache.refresh(server, id),
+          signingKeys: async () => {
+            keyChanges += 1;
+          },
+        },
+        { onError: rethrow },
+      );
+      await follower.markCurrent();
+      await cache.loadAll(server);
+      const a = application({ tokenExpiration: 'never' });
+      await admin.createApplication(a);
+      assert.equal(cache.get(a.id), undefined);
+      await follower.poll();
+      assert.equal(cache.get(a.id)?.expiresIn, 0);
+      assert.equal(cache.get(a.id)?.scopes.full, 'sms groups');
+      assert.equal(cache.anyNeverExpiring, true);
+      await admin.updateApplication(a.id, { status: 'disabled' });
+      await follower.poll();
+      assert.equal(cache.get(a.id)?.active, false);
+      await admin.deleteApplication(a.id);
+      await admin.rotateSigningKey({
+        kid: 'k',
+        alg: 'EdDSA',
+        publicJwk: '{}',
+        privateKeyEncrypted: 'x',
+        createdAt: 1,
+        retiredAt: null,
+      });
+      await follower.poll();
+      assert.equal(cache.get(a.id), undefined);
+      assert.equal(cache.anyNeverExpiring, false);
+      assert.equal(keyChanges, 1);
+    });
   });
 }
 
@@ -201,11 +431,15 @@ after(() => {
   for (const cleanup of dirs) cleanup();
 });
 
-storageBehaviour('SQLite', async () => {
-  const tmp = tempDb();
-  dirs.push(tmp.cleanup);
-  return openSqliteStorage(tmp.db);
-});
+storageContract(
+  'SQLite',
+  async () => {
+    const tmp = tempDb();
+    dirs.push(tmp.cleanup);
+    return { connect: async () => openSqliteStorage(tmp.db) };
+  },
+  { push: false },
+);
 
 describe('SQLite specifics', () => {
   it('records applied migrations and reopens an existing database', async () => {
@@ -258,94 +492,190 @@ describe('SQLite migration 2 (revoked_tokens)', () => {
     await storage.close();
     const db = new Database(tmp.db, { readonly: true });
     const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
-    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }]);
+    assert.deepEqual(
+      versions,
+      MIGRATIONS.map((m) => ({ version: m.version })),
+    );
     db.close();
   });
 });
 
-describe('ChangeFollower and revoked tokens', () => {
-  it('hands revocations made through another connection to the revokedToken handler only', async () => {
+describe('openStorage and describeDatabase', () => {
+  it('opens a SQLite file for anything but a PostgreSQL URL', async () => {
     const tmp = tempDb();
     dirs.push(tmp.cleanup);
-    const server = openSqliteStorage(tmp.db);
-    const admin = openSqliteStorage(tmp.db);
-    const revoked: string[] = [];
-    let keyChanges = 0;
-    const follower = new ChangeFollower(
-      server,
-      {
-        application: async () => {},
-        signingKeys: async () => {
-          keyChanges += 1;
-        },
-        revokedToken: async (jti) => {
-          revoked.push(jti);
-        },
-      },
-      (error) => {
-        throw error;
-      },
+    const storage = await openStorage(tmp.db);
+    try {
+      await storage.createApplication(application());
+      assert.equal(await storage.countApplications(), 1);
+      assert.equal(await storage.subscribeChanges(() => {}), undefined);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('shows a database without its password', () => {
+    assert.equal(describeDatabase('./data/smscx-oauth.db'), './data/smscx-oauth.db');
+    assert.equal(
+      describeDatabase('postgres://smscx:s3cret@db.internal:5432/oauth?schema=prod'),
+      'postgres://smscx:***@db.internal:5432/oauth?schema=prod',
     );
-    await follower.markCurrent();
-    const a = application();
-    await admin.createApplication(a);
-    await admin.revokeToken({ jti: 'x', applicationId: a.id, expiresAt: null });
-    await admin.revokeToken({ jti: 'x', applicationId: a.id, expiresAt: null });
-    await admin.revokeToken({ jti: 'y', applicationId: a.id, expiresAt: 1 });
-    await follower.poll();
-    assert.deepEqual(revoked, ['x', 'y']);
-    assert.equal(keyChanges, 0);
-    await admin.close();
-    await server.close();
+    assert.equal(describeDatabase('postgresql://smscx@db/oauth'), 'postgresql://smscx@db/oauth');
+    assert.equal(
+      describeDatabase('postgres://db/oauth?user=smscx&password=s3cret'),
+      'postgres://db/oauth?user=smscx&password=***',
+    );
+    // Not a valid URL (an unencoded `/` and `@` in the password): hidden all the same.
+    const malformed = describeDatabase('postgres://smscx:s3/cr@t@db:99999/oauth');
+    assert.ok(!malformed.includes('s3/cr'), malformed);
+    assert.match(malformed, /^postgres:\/\/smscx:\*\*\*@/);
   });
 });
 
-describe('ApplicationCache with ChangeFollower', () => {
-  it('follows another connection’s writes to the same file', async () => {
-    const tmp = tempDb();
-    dirs.push(tmp.cleanup);
-    const server = openSqliteStorage(tmp.db);
-    const admin = openSqliteStorage(join(tmp.dir, 'data', 'smscx-oauth.db'));
-    const cache = new ApplicationCache(new ScopeCatalogue());
-    let keyChanges = 0;
-    const follower = new ChangeFollower(
-      server,
-      {
-        application: (id) => cache.refresh(server, id),
-        signingKeys: async () => {
-          keyChanges += 1;
-        },
-      },
-      (error) => {
-        throw error;
-      },
+describe('PostgreSQL', () => {
+  const schemas = new PostgresTestSchemas();
+  // Unreachable, every test below fails (a failed hook would only cancel them): this one first,
+  // with the reason.
+  let unreachable: Error | undefined;
+  before(async () => {
+    unreachable = await schemas.check().then(
+      () => undefined,
+      (error: Error) => error,
     );
-    await follower.markCurrent();
-    await cache.loadAll(server);
-    const a = application({ tokenExpiration: 'never' });
-    await admin.createApplication(a);
-    assert.equal(cache.get(a.id), undefined);
-    await follower.poll();
-    assert.equal(cache.get(a.id)?.expiresIn, 0);
-    assert.equal(cache.get(a.id)?.scopes.full, 'sms groups');
-    assert.equal(cache.anyNeverExpiring, true);
-    await admin.updateApplication(a.id, { status: 'disabled' });
-    await follower.poll();
-    assert.equal(cache.get(a.id)?.active, false);
-    await admin.deleteApplication(a.id);
-    await admin.rotateSigningKey({
-      kid: 'k',
-      alg: 'EdDSA',
-      publicJwk: '{}',
-      privateKeyEncrypted: 'x',
-      createdAt: 1,
-      retiredAt: null,
+  });
+  after(async () => {
+    if (unreachable === undefined) await schemas.dropAll();
+  });
+
+  it('reaches the test PostgreSQL server', () => {
+    if (unreachable !== undefined) throw unreachable;
+  });
+
+  storageContract(
+    'PostgreSQL',
+    async () => {
+      const url = schemas.freshUrl();
+      return { connect: () => openStorage(url) };
+    },
+    { push: true },
+  );
+
+  describe('PostgreSQL specifics', () => {
+    let opened: Storage[] = [];
+    const open = async (url: string): Promise<Storage> => {
+      const storage = await openStorage(url);
+      opened.push(storage);
+      return storage;
+    };
+    afterEach(async () => {
+      const storages = opened;
+      opened = [];
+      await Promise.all(storages.map((storage) => storage.close()));
     });
-    await follower.poll();
-    assert.equal(cache.get(a.id), undefined);
-    assert.equal(cache.anyNeverExpiring, false);
-    assert.equal(keyChanges, 1);
-    await admin.close();
-    await server.close();
+
+    it('has the same migration versions as SQLite', () => {
+      assert.deepEqual(
+        POSTGRES_MIGRATIONS.map((m) => [m.version, m.name]),
+        MIGRATIONS.map((m) => [m.version, m.name]),
+      );
+    });
+
+    it('applies each migration once when several processes open a fresh schema at once', async () => {
+      const schema = schemas.freshSchema();
+      const url = withParams(POSTGRES_URL, { schema });
+      await Promise.all(Array.from({ length: 6 }, () => open(url)));
+      const rows = await schemas.query<{ version: number; n: string }>(
+        `SELECT version, COUNT(*) AS n FROM ${schema}.schema_migrations GROUP BY version ORDER BY version`,
+      );
+      assert.deepEqual(
+        rows.map((row) => [row.version, Number(row.n)]),
+        POSTGRES_MIGRATIONS.map((m) => [m.version, 1]),
+      );
+    });
+
+    it('reopens an existing schema and keeps its data', async () => {
+      const url = schemas.freshUrl();
+      const first = await open(url);
+      const a = application({ tokensNotBefore: 1_700_000_000_123 });
+      await first.createApplication(a);
+      await first.close();
+      const second = await open(url);
+      assert.deepEqual(await second.getApplication(a.id), a);
+      assert.equal(await second.countApplications(), 1);
+    });
+
+    it('keeps concurrent writers’ change-log entries in commit order', async () => {
+      const url = schemas.freshUrl();
+      const writers = await Promise.all([open(url), open(url), open(url)]);
+      const reader = await open(url);
+      const seen: number[] = [];
+      let last = 0;
+      const writes = writers.flatMap((writer, w) =>
+        Array.from({ length: 20 }, (_, i) =>
+          writer.revokeToken({ jti: `w${w}-${i}`, applicationId: 'a', expiresAt: null }),
+        ),
+      );
+      // A follower polling meanwhile must never skip an entry that commits after a later one.
+      const polling = (async () => {
+        for (let i = 0; i < 200 && seen.length < writes.length; i++) {
+          for (const change of await reader.changesSince(last)) {
+            seen.push(change.seq);
+            last = change.seq;
+          }
+        }
+      })();
+      await Promise.all(writes);
+      await polling;
+      for (const change of await reader.changesSince(last)) seen.push(change.seq);
+      assert.equal(seen.length, writes.length);
+    });
+
+    it('calls subscribers again after the listen connection is lost and re-established', async () => {
+      const applicationName = `${schemas.prefix}_listen`;
+      const url = schemas.freshUrl({ application_name: applicationName });
+      const server = await open(url);
+      const admin = await open(url);
+      const calls = new CallCounter();
+      const other = new CallCounter();
+      await server.subscribeChanges(() => calls.call());
+      const unsubscribeOther = await server.subscribeChanges(() => other.call());
+      assert.ok(unsubscribeOther !== undefined);
+      await unsubscribeOther();
+      const terminated = await schemas.query<{ ok: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+         WHERE application_name = $1 AND query LIKE 'LISTEN%'`,
+        [applicationName],
+      );
+      assert.equal(terminated.length, 1, 'one LISTEN connection, shared by the subscribers');
+      await calls.waitFor(1, 'no catch-up call after reconnecting');
+      await admin.createApplication(application());
+      await calls.waitFor(2, 'no call for a write after reconnecting');
+      assert.equal(other.count, 0);
+    });
+
+    it('fails to open with one line naming the URL without its password', async () => {
+      await assert.rejects(openStorage('postgres://u:s3cret@127.0.0.1:1/x'), (error: Error) => {
+        assert.equal(
+          error.message,
+          'cannot connect to PostgreSQL at postgres://u:***@127.0.0.1:1/x: ECONNREFUSED',
+        );
+        return true;
+      });
+      const noSuchRole = new URL(POSTGRES_URL);
+      noSuchRole.username = 'smscx_no_such_role';
+      noSuchRole.password = 's3cret';
+      await assert.rejects(openStorage(noSuchRole.toString()), (error: Error) => {
+        assert.match(
+          error.message,
+          /^cannot connect to PostgreSQL at postgres:\/\/smscx_no_such_role:\*\*\*@/,
+        );
+        assert.ok(!error.message.includes('s3cret') && !error.message.includes('\n'), error.message);
+        return true;
+      });
+      await assert.rejects(
+        openStorage(withParams(POSTGRES_URL, { schema: 'Bad-Name' })),
+        /invalid schema name/,
+      );
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { type AdminConfig, ConfigError, resolveAdminConfig } from '../config/options.js';
 import { loadOrCreatePepper } from '../domain/secrets.js';
-import { openSqliteStorage } from '../storage/sqlite/sqlite-storage.js';
+import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 import { UsageError } from './errors.js';
 import type { CliOutput } from './run.js';
@@ -41,16 +41,19 @@ export function adminConfig(flags: AdminFlags, env: NodeJS.ProcessEnv = process.
 }
 
 /**
- * Opens the database and pepper named by `--db`/`SMSCX_DB` and `--pepper-file`/`SMSCX_PEPPER_FILE`
- * (environment `env`, default `process.env`).
+ * Opens the database (a SQLite file or a PostgreSQL URL) and pepper named by `--db`/`SMSCX_DB`
+ * and `--pepper-file`/`SMSCX_PEPPER_FILE` (environment `env`, default `process.env`).
  */
-export function openAdminContext(flags: AdminFlags, env: NodeJS.ProcessEnv = process.env): AdminContext {
+export async function openAdminContext(
+  flags: AdminFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AdminContext> {
   const { dbPath, pepperFile } = adminConfig(flags, env);
-  const storage = openSqliteStorage(dbPath);
+  const storage = await openStorage(dbPath);
   try {
     return { storage, pepper: loadOrCreatePepper(pepperFile) };
   } catch (error) {
-    void storage.close();
+    await storage.close();
     throw error;
   }
 }
@@ -61,7 +64,7 @@ export async function withAdminContext<T>(
   env: NodeJS.ProcessEnv | undefined,
   action: (context: AdminContext) => Promise<T>,
 ): Promise<T> {
-  const context = openAdminContext(flags, env);
+  const context = await openAdminContext(flags, env);
   try {
     return await action(context);
   } finally {

@@ -1,4 +1,3 @@
-import { isTokenExpiration } from '../contract/expiration.js';
 import {
   type ApplicationView,
   createApplication,
@@ -7,7 +6,8 @@ import {
   rotateApplicationSecret,
   setApplicationStatus,
   viewApplication,
-} from '../domain/applications.js';
+} from '../admin/applications.js';
+import { isTokenExpiration } from '../contract/expiration.js';
 import { isApplicationId } from '../domain/ids.js';
 import { ScopeCatalogue } from '../domain/scopes.js';
 import type { ApplicationRecord } from '../storage/types.js';

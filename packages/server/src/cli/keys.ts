@@ -1,4 +1,4 @@
-import { rotateSigningKey } from '../keys/key-ring.js';
+import { rotateKeys } from '../admin/keys.js';
 import { printJson, withAdminContext } from './admin-context.js';
 import { ADMIN_OPTIONS, parseCommandArgs } from './args.js';
 import { UsageError } from './errors.js';
@@ -23,9 +23,7 @@ export async function runKeys(args: string[], io: CliIo): Promise<void> {
     );
   }
   const { values } = parseCommandArgs(rest, ADMIN_OPTIONS);
-  const result = await withAdminContext(values, io.env, ({ storage, pepper }) =>
-    rotateSigningKey(storage, pepper),
-  );
+  const result = await withAdminContext(values, io.env, ({ storage, pepper }) => rotateKeys(storage, pepper));
   if (values.json === true) {
     printJson(io.stdout, { kid: result.kid, retired: result.retired, pruned: result.pruned });
     return;

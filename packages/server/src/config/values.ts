@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { isPostgresUrl } from '../storage/postgres/connection.js';
 
 /**
  * Parsers of option values: each takes the text of a flag or environment variable and returns
@@ -77,7 +78,12 @@ export function parseScopeCatalogue(value: string): string[] {
   return scopes;
 }
 
-/** Returns the pepper file for a database: `SMSCX_PEPPER_FILE`-style override or `<db folder>/pepper`. */
-export function defaultPepperFile(dbPath: string): string {
-  return join(dirname(resolve(dbPath)), 'pepper');
+/**
+ * The default pepper file for a database: `<db folder>/pepper` for a SQLite file, and
+ * `./data/pepper` for a PostgreSQL URL (instances on several machines must each be given the
+ * same pepper, with `--pepper-file`).
+ */
+export function defaultPepperFile(db: string): string {
+  if (isPostgresUrl(db)) return resolve('data', 'pepper');
+  return join(dirname(resolve(db)), 'pepper');
 }

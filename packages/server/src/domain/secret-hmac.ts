@@ -3,10 +3,11 @@
  * token request: the same value `createHmac('sha256', pepper).update(secret).digest()` gives,
  * computed in JavaScript from the states of the two padded key blocks, prepared once.
  *
- * Why not `node:crypto` on the hot path: a 43-character secret is two SHA-256 blocks once the
- * key blocks are absorbed, a fraction of a microsecond of arithmetic, while each `createHmac`
- * builds a native HMAC context and a stream object around it. That was 3–6 µs, about 5% of the
- * server's CPU time per token. Stored hashes are still made by `node:crypto` (`hashSecret`), and
+ * Kept on purpose: each `createHmac` builds a native HMAC context and a stream object around
+ * it, which costs several times more than the hashing itself, while a 43-character secret is two
+ * SHA-256 blocks once the key blocks are absorbed. The bench's token endpoint scenario (ours /
+ * ceiling, server CPU per token) measures it; the before/after figures are in
+ * bench/results/README.md. Stored hashes are still made by `node:crypto` (`hashSecret`), and
  * the tests check that both agree on thousands of secrets of every length.
  *
  * The arithmetic has no branch or table index that depends on the secret or the pepper; the

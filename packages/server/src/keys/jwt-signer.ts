@@ -5,6 +5,10 @@ import type { SigningKey } from './key-material.js';
  * Signs JWS compact tokens with one Ed25519 key. The protected header segment is encoded
  * once per key; each token costs one JSON encoding of the payload and one signature.
  *
+ * Kept on purpose: a direct `crypto.sign` with a `KeyObject` prepared once, and no JOSE
+ * library, whose signing goes through WebCrypto at several times the cost per token. The
+ * bench's token endpoint scenario measures it (its `ceiling` target signs the same way).
+ *
  * @see RFC 9068 (JWT profile for OAuth 2.0 access tokens: `typ: at+jwt`)
  */
 export class JwtSigner {

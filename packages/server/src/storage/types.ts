@@ -101,6 +101,22 @@ export interface ChangeRecord {
 }
 
 /**
+ * A live server process that serves tokens from memory and follows the change log: the
+ * bookkeeping behind "an admin change is in force everywhere when it returns". Each process
+ * registers before it loads its caches and reports the change sequence it has applied.
+ */
+export interface ServerProcessRecord {
+  /** Unique per process start (random). */
+  readonly id: string;
+  /** Human-readable name of the process, e.g. `host:port pid 1234`, for error messages. */
+  readonly label: string;
+  /** Highest change sequence number whose effect this process serves. */
+  readonly appliedSeq: number;
+  /** When the process last reported (Unix epoch milliseconds). */
+  readonly heartbeatAt: number;
+}
+
+/**
  * Persistent state of the token server. Implementations must be safe to use from several
  * processes on the same database (the server and the admin CLI run side by side).
  */
@@ -171,6 +187,28 @@ export interface Storage {
   latestChange(): Promise<number>;
   /** Returns change-log entries with `seq > after`, oldest first, at most `limit`. */
   changesSince(after: number, limit?: number): Promise<ChangeRecord[]>;
+
+  /**
+   * Registers a server process (or refreshes its row) with `appliedSeq` and `heartbeatAt = now`.
+   * Writes no change-log entry.
+   */
+  registerProcess(process: { id: string; label: string; appliedSeq: number }, now?: number): Promise<void>;
+  /** Reports that process `id` has applied every change up to `appliedSeq`; also its heartbeat. */
+  reportProcess(id: string, appliedSeq: number, now?: number): Promise<void>;
+  /** Removes a process's row (clean shutdown). */
+  unregisterProcess(id: string): Promise<void>;
+  /** Every registered process whose heartbeat is at or after `since`, oldest registration first. */
+  listProcesses(since: number): Promise<ServerProcessRecord[]>;
+  /** Deletes process rows whose heartbeat is before `before` (crashed processes); returns how many. */
+  pruneProcesses(before: number): Promise<number>;
+
+  /**
+   * Calls `listener` soon after any process appends to the change log (push, e.g. PostgreSQL
+   * LISTEN/NOTIFY), with no guarantee of one call per change: the listener reads the log
+   * itself. Resolves with a function that unsubscribes. Storages without push resolve with
+   * undefined; followers then rely on polling alone.
+   */
+  subscribeChanges(listener: () => void): Promise<(() => Promise<void>) | undefined>;
 
   /** Closes the connection; further calls fail. */
   close(): Promise<void>;

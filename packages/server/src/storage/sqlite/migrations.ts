@@ -1,8 +1,8 @@
 /**
  * Versioned schema migrations for the SQLite storage, applied in order, each in its own
  * transaction, and recorded in `schema_migrations`. Append new entries; never edit one that
- * has shipped. The SQL sticks to types and syntax PostgreSQL also accepts where it can
- * (TEXT, BIGINT, CHECK); the PostgreSQL storage keeps its own list with the same versions.
+ * has shipped. The SQL sticks to plain, portable types and syntax (TEXT, BIGINT, CHECK); the
+ * PostgreSQL storage (`../postgres/migrations.ts`) keeps its own list with the same versions.
  */
 
 /** One schema step. */
@@ -60,6 +60,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX revoked_tokens_expires_at ON revoked_tokens (expires_at);
       CREATE INDEX revoked_tokens_application_id ON revoked_tokens (application_id);
+    `,
+  },
+  {
+    version: 3,
+    name: 'server processes (change propagation bookkeeping)',
+    // Not part of the change log: a process row is about the process, not about the data it serves.
+    sql: `
+      CREATE TABLE server_processes (
+        id TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        applied_seq BIGINT NOT NULL,
+        heartbeat_at BIGINT NOT NULL,
+        registered_at BIGINT NOT NULL
+      );
     `,
   },
 ];

@@ -8,6 +8,7 @@ import type {
   ChangeEntity,
   ChangeRecord,
   RevokedTokenRecord,
+  ServerProcessRecord,
   SigningKeyRecord,
   Storage,
   TokenExpiration,
@@ -56,6 +57,13 @@ interface RevokedTokenRow {
   application_id: string;
   expires_at: number | null;
   revoked_at: number;
+}
+
+interface ProcessRow {
+  id: string;
+  label: string;
+  applied_seq: number;
+  heartbeat_at: number;
 }
 
 interface ChangeRow {
@@ -195,7 +203,7 @@ class SqliteStorage implements Storage {
       ),
       deleteApplication: db.prepare('DELETE FROM applications WHERE id = ?'),
       deleteApplicationRevocations: db.prepare('DELETE FROM revoked_tokens WHERE application_id = ?'),
-      // ON CONFLICT ... DO NOTHING: the same statement works on PostgreSQL.
+      // ON CONFLICT ... DO NOTHING: revoking a token twice is not an error (the second adds nothing).
       insertRevokedToken: db.prepare(
         `INSERT INTO revoked_tokens (jti, application_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (jti) DO NOTHING`,
@@ -225,6 +233,19 @@ class SqliteStorage implements Storage {
       changesSince: db.prepare(
         'SELECT seq, entity, entity_id FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?',
       ),
+      // A re-registration (relabel) keeps registered_at: the listing order stays stable.
+      registerProcess: db.prepare(
+        `INSERT INTO server_processes (id, label, applied_seq, heartbeat_at, registered_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET label = excluded.label, applied_seq = excluded.applied_seq,
+           heartbeat_at = excluded.heartbeat_at`,
+      ),
+      reportProcess: db.prepare('UPDATE server_processes SET applied_seq = ?, heartbeat_at = ? WHERE id = ?'),
+      unregisterProcess: db.prepare('DELETE FROM server_processes WHERE id = ?'),
+      listProcesses: db.prepare(
+        `SELECT id, label, applied_seq, heartbeat_at FROM server_processes
+         WHERE heartbeat_at >= ? ORDER BY registered_at, id`,
+      ),
+      pruneProcesses: db.prepare('DELETE FROM server_processes WHERE heartbeat_at < ?'),
     };
   }
 
@@ -400,6 +421,40 @@ class SqliteStorage implements Storage {
   async changesSince(after: number, limit = 1000): Promise<ChangeRecord[]> {
     const rows = this.statements.changesSince.all(after, limit) as ChangeRow[];
     return rows.map((row) => ({ seq: row.seq, entity: row.entity, entityId: row.entity_id }));
+  }
+
+  async registerProcess(
+    process: { id: string; label: string; appliedSeq: number },
+    now: number = Date.now(),
+  ): Promise<void> {
+    this.statements.registerProcess.run(process.id, process.label, process.appliedSeq, now, now);
+  }
+
+  async reportProcess(id: string, appliedSeq: number, now: number = Date.now()): Promise<void> {
+    this.statements.reportProcess.run(appliedSeq, now, id);
+  }
+
+  async unregisterProcess(id: string): Promise<void> {
+    this.statements.unregisterProcess.run(id);
+  }
+
+  async listProcesses(since: number): Promise<ServerProcessRecord[]> {
+    const rows = this.statements.listProcesses.all(since) as ProcessRow[];
+    return rows.map((row) => ({
+      id: row.id,
+      label: row.label,
+      appliedSeq: row.applied_seq,
+      heartbeatAt: row.heartbeat_at,
+    }));
+  }
+
+  async pruneProcesses(before: number): Promise<number> {
+    return this.statements.pruneProcesses.run(before).changes;
+  }
+
+  async subscribeChanges(_listener: () => void): Promise<undefined> {
+    // SQLite has no way to wake another process: followers poll the change log.
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -1,15 +1,20 @@
 /**
- * The admin actions on applications, one function each, for every caller (the CLI today):
- * they write storage, and running servers pick the change up from the change log.
+ * The admin actions on applications, one function each, for every caller (the CLI, the
+ * in-process tests). Each writes storage and returns once every live server process serves the
+ * change (`sync/propagation.ts`), so "deleted" and "disabled" mean it everywhere at once.
  *
  * @module
  */
 import type { TokenExpiration } from '../contract/expiration.js';
+import { type Clock, systemClock } from '../domain/clock.js';
+import { newApplicationId } from '../domain/ids.js';
+import { notBeforeInstant } from '../domain/not-before.js';
+import { hashSecret, newApplicationSecret } from '../domain/secrets.js';
 import type { ApplicationRecord, Storage } from '../storage/types.js';
-import { type Clock, systemClock } from './clock.js';
-import { newApplicationId } from './ids.js';
-import { notBeforeInstant } from './not-before.js';
-import { hashSecret, newApplicationSecret } from './secrets.js';
+import { awaitLatestChange, type PropagationOptions } from '../sync/propagation.js';
+
+/** Options of every admin action that changes something. */
+export type AdminActionOptions = PropagationOptions;
 
 /** What {@link createApplication} needs. */
 export interface NewApplication {
@@ -25,15 +30,21 @@ export interface CreatedApplication {
   readonly secret: string;
 }
 
-/** Creates and stores an application with a fresh ID and secret. */
+/**
+ * Creates and stores an application with a fresh ID and secret.
+ *
+ * @throws PropagationError when it was stored but a live server process did not confirm it in time.
+ */
 export async function createApplication(
   storage: Storage,
   pepper: Buffer,
   input: NewApplication,
   now: number = Date.now(),
+  options: AdminActionOptions = {},
 ): Promise<CreatedApplication> {
   const created = newApplication(pepper, input, now);
   await storage.createApplication(created.application);
+  await awaitLatestChange(storage, options);
   return created;
 }
 
@@ -46,9 +57,11 @@ export async function createApplications(
   pepper: Buffer,
   inputs: readonly NewApplication[],
   now: number = Date.now(),
+  options: AdminActionOptions = {},
 ): Promise<CreatedApplication[]> {
   const created = inputs.map((input) => newApplication(pepper, input, now));
   await storage.createApplications(created.map(({ application }) => application));
+  await awaitLatestChange(storage, options);
   return created;
 }
 
@@ -76,24 +89,36 @@ export async function rotateApplicationSecret(
   storage: Storage,
   pepper: Buffer,
   id: string,
+  options: AdminActionOptions = {},
 ): Promise<CreatedApplication | null> {
   const secret = newApplicationSecret();
   const application = await storage.updateApplication(id, { secretHash: hashSecret(pepper, secret) });
-  return application === null ? null : { application, secret };
+  if (application === null) return null;
+  await awaitLatestChange(storage, options);
+  return { application, secret };
 }
 
 /** Deletes an application: its credentials become unknown. False when it did not exist. */
-export function deleteApplication(storage: Storage, id: string): Promise<boolean> {
-  return storage.deleteApplication(id);
+export async function deleteApplication(
+  storage: Storage,
+  id: string,
+  options: AdminActionOptions = {},
+): Promise<boolean> {
+  if (!(await storage.deleteApplication(id))) return false;
+  await awaitLatestChange(storage, options);
+  return true;
 }
 
 /** Disables (`disabled`) or enables (`active`) an application; null when it does not exist. */
-export function setApplicationStatus(
+export async function setApplicationStatus(
   storage: Storage,
   id: string,
   status: ApplicationRecord['status'],
+  options: AdminActionOptions = {},
 ): Promise<ApplicationRecord | null> {
-  return storage.updateApplication(id, { status });
+  const application = await storage.updateApplication(id, { status });
+  if (application !== null) await awaitLatestChange(storage, options);
+  return application;
 }
 
 /**
@@ -106,11 +131,13 @@ export async function revokeApplicationTokens(
   storage: Storage,
   id: string,
   now: Clock = systemClock,
+  options: AdminActionOptions = {},
 ): Promise<number | null> {
   const start = now();
   const notBefore = notBeforeInstant(start);
   const application = await storage.updateApplication(id, { tokensNotBefore: notBefore }, start);
   if (application === null) return null;
+  await awaitLatestChange(storage, options);
   for (let wait = notBefore - now(); wait > 0; wait = notBefore - now()) {
     await new Promise((resolveWait) => setTimeout(resolveWait, wait));
   }

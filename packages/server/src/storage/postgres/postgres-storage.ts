@@ -1,0 +1,449 @@
+/**
+ * The storage contract on PostgreSQL, for several server instances on one database: a pool of
+ * connections for queries, one more connection for LISTEN (`change-listener.ts`), and the same
+ * behaviour as the SQLite storage, write for write.
+ *
+ * @module
+ */
+import pg from 'pg';
+import type {
+  ApplicationPatch,
+  ApplicationRecord,
+  ChangeEntity,
+  ChangeRecord,
+  RevokedTokenRecord,
+  ServerProcessRecord,
+  SigningKeyRecord,
+  Storage,
+  TokenRevocation,
+} from '../types.js';
+import { ChangeListener } from './change-listener.js';
+import { CHANGES_CHANNEL, openFailure, postgresSettings } from './connection.js';
+import { migrate, schemaLockSql } from './migrations.js';
+import {
+  APPLICATION_COLUMNS,
+  type ApplicationRow,
+  applicationValues,
+  type ChangeRow,
+  type ProcessRow,
+  type RevokedTokenRow,
+  type SigningKeyRow,
+  toApplication,
+  toChange,
+  toProcess,
+  toRevokedToken,
+  toSigningKey,
+} from './rows.js';
+
+/** Change-log entries older than this are pruned on write; followers poll every ~50 ms. */
+const CHANGE_LOG_RETENTION_MS = 24 * 60 * 60 * 1000;
+/** Rows per FETCH when visiting every application: bounded memory, few round trips. */
+const FETCH_BATCH = 5000;
+/** Rows per INSERT when creating applications in bulk. */
+const INSERT_BATCH = 5000;
+
+// Every transaction that appends to the change log takes this advisory lock (namespace 'SMS' 2)
+// first and holds it to commit. Without it, sequence numbers could commit out of order (seq 11
+// visible before seq 10), and a follower that has read up to 11 would never see 10.
+const WRITE_LOCK = 0x534d5302;
+const BEGIN_WRITE = `BEGIN; ${schemaLockSql(WRITE_LOCK)}`;
+
+const ignore = (): void => {};
+
+/**
+ * Connects to the PostgreSQL database at `url` and brings its schema up to date.
+ *
+ * @param url - `postgres://user:password@host:5432/db`, optionally `?schema=name` (created
+ *   when missing) to keep the tables in a schema of their own
+ * @throws Error with a one-line message naming the URL without its password when the URL is
+ *   malformed, the database unreachable or a migration fails
+ */
+export async function openPostgresStorage(url: string): Promise<Storage> {
+  const settings = postgresSettings(url);
+  const pool = new pg.Pool(settings.client);
+  // An idle pooled connection that breaks (database restart) must not crash the process: the
+  // pool drops it, and the next query opens a new one or reports the failure.
+  pool.on('error', ignore);
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    await pool.end().catch(ignore);
+    throw openFailure('cannot connect to', url, error);
+  }
+  client.on('error', ignore);
+  try {
+    await migrate(client, settings.schema);
+  } catch (error) {
+    client.release(true);
+    await pool.end().catch(ignore);
+    throw openFailure('cannot migrate', url, error);
+  }
+  client.removeListener('error', ignore);
+  client.release();
+  return new PostgresStorage(pool, new ChangeListener(settings.client));
+}
+
+class PostgresStorage implements Storage {
+  private readonly pool: pg.Pool;
+  private readonly listener: ChangeListener;
+  private closing: Promise<void> | undefined;
+
+  constructor(pool: pg.Pool, listener: ChangeListener) {
+    this.pool = pool;
+    this.listener = listener;
+  }
+
+  /** Runs `work` in a transaction opened with `begin` on one pooled connection. */
+  private async transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    // A checked-out connection has no 'error' listener of the pool's: one that breaks between
+    // two queries would otherwise be an uncaught exception. The failing query reports it.
+    client.on('error', ignore);
+    let broken = false;
+    try {
+      await client.query(begin);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      client.removeListener('error', ignore);
+      // A connection that could not even roll back is discarded, not handed out again.
+      client.release(broken);
+    }
+  }
+
+  /** A write that appends to the change log: serialized by {@link WRITE_LOCK}. */
+  private write<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.transaction(BEGIN_WRITE, work);
+  }
+
+  /** Appends one change-log entry (see {@link recordChanges}). */
+  private recordChange(client: pg.ClientBase, entity: ChangeEntity, id: string, now: number): Promise<void> {
+    return this.recordChanges(client, entity, [id], [now]);
+  }
+
+  /**
+   * Appends one change-log entry per ID (changed at the matching `times` entry), in order, in one
+   * statement, and notifies listeners once (delivered on commit): followers read the log
+   * themselves, so one wake-up per write is enough, where one per entry would be 100,000 for a
+   * bulk import.
+   */
+  private async recordChanges(
+    client: pg.ClientBase,
+    entity: ChangeEntity,
+    ids: readonly string[],
+    times: readonly number[],
+  ): Promise<void> {
+    const { rows } = await client.query<{ first: number; last: number; newest: number }>(
+      `WITH appended AS (
+         INSERT INTO change_log (entity, entity_id, changed_at)
+         SELECT $1, entity_id, changed_at FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY
+           AS t (entity_id, changed_at, ord)
+         ORDER BY ord
+         RETURNING seq, changed_at
+       )
+       SELECT MIN(seq) AS first, MAX(seq) AS last, MAX(changed_at) AS newest,
+         pg_notify('${CHANGES_CHANNEL}', MAX(seq)::text)
+       FROM appended`,
+      [entity, ids, times],
+    );
+    const { first, last, newest } = rows[0]!;
+    // Pruning on every write would double the cost of bulk creation: when the sequence passes a
+    // multiple of 256 is plenty (as in SQLite).
+    if (Math.floor(last / 256) > Math.floor((first - 1) / 256)) {
+      await client.query('DELETE FROM change_log WHERE changed_at < $1', [newest - CHANGE_LOG_RETENTION_MS]);
+    }
+  }
+
+  async createApplication(application: ApplicationRecord): Promise<void> {
+    await this.createApplications([application]);
+  }
+
+  async createApplications(applications: readonly ApplicationRecord[]): Promise<void> {
+    if (applications.length === 0) return;
+    await this.write(async (client) => {
+      for (let start = 0; start < applications.length; start += INSERT_BATCH) {
+        await this.insertApplications(client, applications.slice(start, start + INSERT_BATCH));
+      }
+    });
+  }
+
+  private async insertApplications(
+    client: pg.ClientBase,
+    batch: readonly ApplicationRecord[],
+  ): Promise<void> {
+    // One statement per batch, a column array per parameter (unnest), in the given order: the
+    // identity column row_order records creation order.
+    const columns: unknown[][] = Array.from({ length: 9 }, () => []);
+    for (const application of batch) {
+      const values = applicationValues(application);
+      for (let column = 0; column < values.length; column++) columns[column]!.push(values[column]);
+    }
+    await client.query(
+      `INSERT INTO applications (${APPLICATION_COLUMNS})
+       SELECT ${APPLICATION_COLUMNS} FROM unnest(
+         $1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[]
+       ) WITH ORDINALITY AS t (${APPLICATION_COLUMNS}, ord)
+       ORDER BY ord`,
+      columns,
+    );
+    // Each application's change is stamped with its own updatedAt, as in SQLite.
+    await this.recordChanges(
+      client,
+      'application',
+      batch.map((application) => application.id),
+      batch.map((application) => application.updatedAt),
+    );
+  }
+
+  async getApplication(id: string): Promise<ApplicationRecord | null> {
+    const { rows } = await this.pool.query<ApplicationRow>({
+      name: 'get-application',
+      text: `SELECT ${APPLICATION_COLUMNS} FROM applications WHERE id = $1`,
+      values: [id],
+      rowMode: 'array',
+    });
+    return rows[0] === undefined ? null : toApplication(rows[0]);
+  }
+
+  async listApplications(): Promise<ApplicationRecord[]> {
+    const { rows } = await this.pool.query<ApplicationRow>({
+      text: `SELECT ${APPLICATION_COLUMNS} FROM applications ORDER BY row_order`,
+      rowMode: 'array',
+    });
+    return rows.map(toApplication);
+  }
+
+  async forEachApplication(visit: (application: ApplicationRecord) => void): Promise<void> {
+    // A cursor, fetched in batches, in one read-only transaction: one consistent snapshot, and
+    // only one batch of rows in memory at a time.
+    await this.transaction('BEGIN READ ONLY', async (client) => {
+      await client.query(
+        `DECLARE applications_cursor NO SCROLL CURSOR FOR
+         SELECT ${APPLICATION_COLUMNS} FROM applications ORDER BY row_order`,
+      );
+      for (;;) {
+        const { rows } = await client.query<ApplicationRow>({
+          text: `FETCH ${FETCH_BATCH} FROM applications_cursor`,
+          rowMode: 'array',
+        });
+        for (const row of rows) visit(toApplication(row));
+        if (rows.length < FETCH_BATCH) break;
+      }
+    });
+  }
+
+  async countApplications(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>('SELECT COUNT(*) AS n FROM applications');
+    return rows[0]!.n;
+  }
+
+  async hasApplications(): Promise<boolean> {
+    const { rows } = await this.pool.query<{ found: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM applications) AS found',
+    );
+    return rows[0]!.found;
+  }
+
+  async updateApplication(
+    id: string,
+    patch: ApplicationPatch,
+    now: number = Date.now(),
+  ): Promise<ApplicationRecord | null> {
+    return this.write(async (client) => {
+      const { rows } = await client.query<ApplicationRow>({
+        text: `SELECT ${APPLICATION_COLUMNS} FROM applications WHERE id = $1 FOR UPDATE`,
+        values: [id],
+        rowMode: 'array',
+      });
+      if (rows[0] === undefined) return null;
+      const next: ApplicationRecord = { ...toApplication(rows[0]), ...patch, updatedAt: now };
+      await client.query(
+        `UPDATE applications SET name = $2, secret_hash = $3, scopes = $4, token_expiration = $5,
+           status = $6, updated_at = $7, tokens_not_before = $8
+         WHERE id = $1`,
+        [
+          id,
+          next.name,
+          next.secretHash,
+          next.scopes.join(' '),
+          next.tokenExpiration,
+          next.status,
+          next.updatedAt,
+          next.tokensNotBefore,
+        ],
+      );
+      await this.recordChange(client, 'application', id, now);
+      return next;
+    });
+  }
+
+  async deleteApplication(id: string): Promise<boolean> {
+    return this.write(async (client) => {
+      const { rowCount } = await client.query('DELETE FROM applications WHERE id = $1', [id]);
+      if (rowCount === 0) return false;
+      await client.query('DELETE FROM revoked_tokens WHERE application_id = $1', [id]);
+      await this.recordChange(client, 'application', id, Date.now());
+      return true;
+    });
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const { rows } = await this.pool.query<SigningKeyRow>(
+      // COLLATE "C": byte order for ties, as in SQLite, whatever the database's collation.
+      'SELECT * FROM signing_keys ORDER BY created_at DESC, kid COLLATE "C"',
+    );
+    return rows.map(toSigningKey);
+  }
+
+  async rotateSigningKey(key: SigningKeyRecord): Promise<void> {
+    await this.write(async (client) => {
+      await client.query('UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL', [key.createdAt]);
+      await client.query(
+        `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, created_at, retired_at)
+         VALUES ($1, $2, $3, $4, $5, NULL)`,
+        [key.kid, key.alg, key.publicJwk, key.privateKeyEncrypted, key.createdAt],
+      );
+      await this.recordChange(client, 'signing_key', key.kid, key.createdAt);
+    });
+  }
+
+  async pruneSigningKeys(cutoff: number): Promise<number> {
+    return this.write(async (client) => {
+      const { rowCount } = await client.query(
+        'DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1',
+        [cutoff],
+      );
+      const pruned = rowCount ?? 0;
+      if (pruned > 0) await this.recordChange(client, 'signing_key', '*', Date.now());
+      return pruned;
+    });
+  }
+
+  async revokeToken(revocation: TokenRevocation, now: number = Date.now()): Promise<boolean> {
+    return this.write(async (client) => {
+      // ON CONFLICT DO NOTHING: revoking a token twice is not an error, and changes nothing.
+      const { rowCount } = await client.query(
+        `INSERT INTO revoked_tokens (jti, application_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (jti) DO NOTHING`,
+        [revocation.jti, revocation.applicationId, revocation.expiresAt, now],
+      );
+      if (rowCount === 0) return false;
+      await this.recordChange(client, 'revoked_token', revocation.jti, now);
+      return true;
+    });
+  }
+
+  async getRevokedToken(jti: string): Promise<RevokedTokenRecord | null> {
+    const { rows } = await this.pool.query<RevokedTokenRow>({
+      name: 'get-revoked-token',
+      text: 'SELECT jti, application_id, expires_at, revoked_at FROM revoked_tokens WHERE jti = $1',
+      values: [jti],
+    });
+    return rows[0] === undefined ? null : toRevokedToken(rows[0]);
+  }
+
+  async isTokenRevoked(jti: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query({
+      name: 'is-token-revoked',
+      text: 'SELECT 1 FROM revoked_tokens WHERE jti = $1',
+      values: [jti],
+    });
+    return rowCount !== null && rowCount > 0;
+  }
+
+  async listRevokedTokens(now: number = Date.now()): Promise<RevokedTokenRecord[]> {
+    const { rows } = await this.pool.query<RevokedTokenRow>(
+      `SELECT jti, application_id, expires_at, revoked_at FROM revoked_tokens
+       WHERE expires_at IS NULL OR expires_at >= $1 ORDER BY revoked_at, jti COLLATE "C"`,
+      [now],
+    );
+    return rows.map(toRevokedToken);
+  }
+
+  async pruneRevokedTokens(before: number): Promise<number> {
+    // Nothing to log: an expired token is inactive with or without its entry.
+    const { rowCount } = await this.pool.query(
+      'DELETE FROM revoked_tokens WHERE expires_at IS NOT NULL AND expires_at < $1',
+      [before],
+    );
+    return rowCount ?? 0;
+  }
+
+  async latestChange(): Promise<number> {
+    const { rows } = await this.pool.query<{ seq: number }>({
+      name: 'latest-change',
+      text: 'SELECT COALESCE(MAX(seq), 0) AS seq FROM change_log',
+    });
+    return rows[0]!.seq;
+  }
+
+  async changesSince(after: number, limit = 1000): Promise<ChangeRecord[]> {
+    const { rows } = await this.pool.query<ChangeRow>({
+      name: 'changes-since',
+      text: 'SELECT seq, entity, entity_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2',
+      values: [after, limit],
+    });
+    return rows.map(toChange);
+  }
+
+  async registerProcess(
+    process: { id: string; label: string; appliedSeq: number },
+    now: number = Date.now(),
+  ): Promise<void> {
+    // A re-registration (relabel) keeps registered_at: the listing order stays stable.
+    await this.pool.query(
+      `INSERT INTO server_processes (id, label, applied_seq, heartbeat_at, registered_at) VALUES ($1, $2, $3, $4, $4)
+       ON CONFLICT (id) DO UPDATE SET label = excluded.label, applied_seq = excluded.applied_seq,
+         heartbeat_at = excluded.heartbeat_at`,
+      [process.id, process.label, process.appliedSeq, now],
+    );
+  }
+
+  async reportProcess(id: string, appliedSeq: number, now: number = Date.now()): Promise<void> {
+    await this.pool.query({
+      name: 'report-process',
+      text: 'UPDATE server_processes SET applied_seq = $2, heartbeat_at = $3 WHERE id = $1',
+      values: [id, appliedSeq, now],
+    });
+  }
+
+  async unregisterProcess(id: string): Promise<void> {
+    await this.pool.query('DELETE FROM server_processes WHERE id = $1', [id]);
+  }
+
+  async listProcesses(since: number): Promise<ServerProcessRecord[]> {
+    const { rows } = await this.pool.query<ProcessRow>({
+      name: 'list-processes',
+      text: `SELECT id, label, applied_seq, heartbeat_at FROM server_processes
+             WHERE heartbeat_at >= $1 ORDER BY registered_at, id COLLATE "C"`,
+      values: [since],
+    });
+    return rows.map(toProcess);
+  }
+
+  async pruneProcesses(before: number): Promise<number> {
+    const { rowCount } = await this.pool.query('DELETE FROM server_processes WHERE heartbeat_at < $1', [
+      before,
+    ]);
+    return rowCount ?? 0;
+  }
+
+  subscribeChanges(listener: () => void): Promise<() => Promise<void>> {
+    return this.listener.subscribe(listener);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.listener.close();
+      await this.pool.end();
+    })();
+    return this.closing;
+  }
+}
