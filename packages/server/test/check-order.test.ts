@@ -1,43 +1,33 @@
 // The contract's check order when several errors apply at once:
 // 405 → IP auth-failure limit 429 → 401/403 → application rate 429 → 400 invalid_request
-// → 400 unsupported_grant_type → 400 invalid_scope.
+// → 400 unsupported_grant_type → 400 invalid_scope. Against the app built in process (fixture.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  basic,
-  cli,
-  createApplication,
-  envelope,
-  FORM,
-  requestToken,
-  send,
-  startServer,
-  type TestApplication,
-  type TestServer,
-  tempDb,
-} from './helpers.js';
+import { type InProcessServer, inProcessServer } from './fixture.js';
+import { basic, envelope, FORM, requestToken, send, type TestApplication } from './helpers.js';
 
 describe('check order', () => {
-  const tmp = tempDb();
-  let server: TestServer;
+  let server: InProcessServer;
   let app: TestApplication;
   let disabled: TestApplication;
   let busy: TestApplication;
 
   before(async () => {
-    app = createApplication(tmp.db);
-    disabled = createApplication(tmp.db, [], 'disabled');
-    busy = createApplication(tmp.db, [], 'busy');
-    assert.equal(cli(['apps', 'disable', disabled.application_id, '--db', tmp.db]).status, 0);
-    server = await startServer(tmp.db, ['--rate-limit', '3/60', '--auth-failure-limit', '3/60']);
+    server = await inProcessServer({
+      rateLimit: { points: 3, durationSeconds: 60 },
+      authFailureLimit: { points: 3, durationSeconds: 60 },
+    });
+    app = await server.createApplication();
+    disabled = await server.createApplication({ name: 'disabled' });
+    busy = await server.createApplication({ name: 'busy' });
+    await server.admin.disable(disabled.application_id);
   });
   after(async () => {
-    await server.stop();
-    tmp.cleanup();
+    await server.close();
   });
 
   it('405 beats missing credentials and a bad body', async () => {
-    const response = await send(server.url, {
+    const response = await send(server, {
       method: 'PUT',
       headers: { 'content-type': 'text/plain' },
       body: 'x',
@@ -47,7 +37,7 @@ describe('check order', () => {
   });
 
   it('401 beats wrong content type, repeated parameters, bad grant and bad scope', async () => {
-    const response = await send(server.url, {
+    const response = await send(server, {
       headers: { authorization: basic(app.application_id, 'wrong'), 'content-type': 'text/plain' },
       body: 'grant_type=password&grant_type=x&scope=nope',
     });
@@ -56,7 +46,7 @@ describe('check order', () => {
   });
 
   it('401 beats an oversized body', async () => {
-    const response = await send(server.url, {
+    const response = await send(server, {
       headers: { authorization: basic(app.application_id, 'wrong2'), 'content-type': FORM },
       body: 'a'.repeat(20_000),
     });
@@ -64,7 +54,7 @@ describe('check order', () => {
   });
 
   it('403 beats a bad body', async () => {
-    const response = await requestToken(server.url, disabled, 'grant_type=password', {
+    const response = await requestToken(server, disabled, 'grant_type=password', {
       'content-type': 'text/plain',
     });
     assert.equal(response.status, 403);
@@ -72,17 +62,17 @@ describe('check order', () => {
   });
 
   it('invalid_request beats unsupported_grant_type, which beats invalid_scope', async () => {
-    const both = await requestToken(server.url, app, 'grant_type=password&scope=nope&scope=x');
+    const both = await requestToken(server, app, 'grant_type=password&scope=nope&scope=x');
     assert.equal(envelope(both).type, 'invalid_request');
-    const grantAndScope = await requestToken(server.url, app, 'grant_type=password&scope=nope');
+    const grantAndScope = await requestToken(server, app, 'grant_type=password&scope=nope');
     assert.equal(envelope(grantAndScope).type, 'unsupported_grant_type');
-    const missingGrant = await requestToken(server.url, app, 'scope=nope');
+    const missingGrant = await requestToken(server, app, 'scope=nope');
     assert.equal(envelope(missingGrant).type, 'invalid_request');
   });
 
   it("the application's rate limit beats a bad body", async () => {
-    for (let i = 0; i < 3; i += 1) assert.equal((await requestToken(server.url, busy)).status, 200);
-    const response = await requestToken(server.url, busy, 'grant_type=password', {
+    for (let i = 0; i < 3; i += 1) assert.equal((await requestToken(server, busy)).status, 200);
+    const response = await requestToken(server, busy, 'grant_type=password', {
       'content-type': 'text/plain',
     });
     assert.equal(response.status, 429);
@@ -91,11 +81,11 @@ describe('check order', () => {
 
   it('an IP over its auth-failure limit gets 429 even with valid credentials; 405 still wins', async () => {
     // Earlier tests spent two failures; one more spends the budget of 3.
-    await send(server.url, { headers: { authorization: basic(app.application_id, 'wrong3') } });
-    const response = await requestToken(server.url, app);
+    await send(server, { headers: { authorization: basic(app.application_id, 'wrong3') } });
+    const response = await requestToken(server, app);
     assert.equal(response.status, 429);
     assert.equal(envelope(response).type, 'rate_limit');
-    const method = await send(server.url, { method: 'GET' });
+    const method = await send(server, { method: 'GET' });
     assert.equal(method.status, 405);
   });
 });

@@ -1,19 +1,12 @@
 // Property: whatever method, headers and body arrive, the server answers with a documented
 // status, the envelope on errors, and its standard headers. Never a 500, never a crash.
+// Well-framed requests through app.inject on the app built in process (fixture.ts); bytes that
+// are not valid HTTP are bad-input.test.ts's, over a real socket.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  basic,
-  createApplication,
-  envelope,
-  FORM,
-  send,
-  startServer,
-  type TestApplication,
-  type TestServer,
-  tempDb,
-} from './helpers.js';
+import { type InProcessServer, inProcessServer } from './fixture.js';
+import { basic, envelope, FORM, send, type TestApplication } from './helpers.js';
 
 const DOCUMENTED = new Set([200, 400, 401, 403, 404, 405, 413, 429]);
 const printable = fc.string({
@@ -22,21 +15,21 @@ const printable = fc.string({
 });
 
 describe('fuzzing /oauth/token', () => {
-  const tmp = tempDb();
-  let server: TestServer;
+  let server: InProcessServer;
   let app: TestApplication;
   let disabled: TestApplication;
 
   before(async () => {
-    app = createApplication(tmp.db, ['--scopes', 'sms groups'], 'fuzz');
-    disabled = createApplication(tmp.db, [], 'off');
-    const { cli } = await import('./helpers.js');
-    cli(['apps', 'disable', disabled.application_id, '--db', tmp.db]);
-    server = await startServer(tmp.db, ['--rate-limit', '100000/60', '--auth-failure-limit', '100000/60']);
+    server = await inProcessServer({
+      rateLimit: { points: 100_000, durationSeconds: 60 },
+      authFailureLimit: { points: 100_000, durationSeconds: 60 },
+    });
+    app = await server.createApplication({ name: 'fuzz', scopes: 'sms groups' });
+    disabled = await server.createApplication({ name: 'off' });
+    await server.admin.disable(disabled.application_id);
   });
   after(async () => {
-    assert.equal(await server.stop(), 0);
-    tmp.cleanup();
+    await server.close();
   });
 
   it('answers only documented statuses with well-formed envelopes', async () => {
@@ -119,12 +112,12 @@ describe('fuzzing /oauth/token', () => {
         const headers: Record<string, string> = {};
         if (auth !== undefined) headers.authorization = auth;
         if (type !== undefined) headers['content-type'] = type;
-        // A well-framed request (real clients always frame bodies; Node's client would not for
-        // DELETE/OPTIONS). Unframed garbage is covered by the malformed-HTTP test.
+        // A well-framed request (real clients always frame bodies). Unframed garbage is covered
+        // by the malformed-HTTP test.
         const bytes = typeof payload === 'number' ? Buffer.alloc(payload, 0x61) : payload;
         const sendsBody = bytes !== undefined && m !== 'GET' && m !== 'HEAD';
         if (sendsBody) headers['content-length'] = String(bytes.length);
-        const response = await send(server.url, {
+        const response = await send(server, {
           method: m,
           path: p,
           headers,

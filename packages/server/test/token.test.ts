@@ -1,20 +1,18 @@
-// POST /oauth/token against the real binary: every contract row, header and envelope.
+// POST /oauth/token against the app built in process (fixture.ts), through app.inject: every
+// contract row, header and envelope.
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { type InProcessServer, inProcessServer } from './fixture.js';
 import {
   basic,
-  createApplication,
   decodeJwt,
   envelope,
   FORM,
   type RawResponse,
   requestToken,
   send,
-  startServer,
   type TestApplication,
-  type TestServer,
-  tempDb,
 } from './helpers.js';
 
 const ALL_SCOPES =
@@ -38,8 +36,9 @@ function assertTokenHeaders(response: RawResponse): void {
 }
 
 describe('POST /oauth/token', () => {
-  const tmp = tempDb();
-  let server: TestServer;
+  let server: InProcessServer;
+  /** The bound base URL, which the default issuer becomes. */
+  let url: string;
   let app: TestApplication;
   let limited: TestApplication;
   let weekly: TestApplication;
@@ -47,22 +46,22 @@ describe('POST /oauth/token', () => {
   let disabled: TestApplication;
 
   before(async () => {
-    app = createApplication(tmp.db, [], 'full');
-    limited = createApplication(tmp.db, ['--scopes', 'groups sms'], 'limited');
-    weekly = createApplication(tmp.db, ['--expiration', '1w'], 'weekly');
-    forever = createApplication(tmp.db, ['--expiration', 'never'], 'forever');
-    disabled = createApplication(tmp.db, [], 'disabled');
-    server = await startServer(tmp.db);
-    const { cli } = await import('./helpers.js');
-    assert.equal(cli(['apps', 'disable', disabled.application_id, '--db', tmp.db]).status, 0);
+    server = await inProcessServer();
+    // Requests go through app.inject; listening only resolves the default issuer (the bound URL).
+    url = await server.listen();
+    app = await server.createApplication({ name: 'full' });
+    limited = await server.createApplication({ name: 'limited', scopes: 'groups sms' });
+    weekly = await server.createApplication({ name: 'weekly', expiration: '1w' });
+    forever = await server.createApplication({ name: 'forever', expiration: 'never' });
+    disabled = await server.createApplication({ name: 'disabled' });
+    await server.admin.disable(disabled.application_id);
   });
   after(async () => {
-    assert.equal(await server.stop(), 0);
-    tmp.cleanup();
+    await server.close();
   });
 
   it('issues a token with every allowed scope when scope is omitted', async () => {
-    const response = await requestToken(server.url, app);
+    const response = await requestToken(server, app);
     assert.equal(response.status, 200);
     assertTokenHeaders(response);
     assert.equal(response.headers['x-rate-limit-limit'], '600');
@@ -75,13 +74,13 @@ describe('POST /oauth/token', () => {
   });
 
   it('signs an RFC 9068 JWT that verifies with the published JWKS', async () => {
-    const response = await requestToken(server.url, app, 'grant_type=client_credentials&scope=groups+sms');
+    const response = await requestToken(server, app, 'grant_type=client_credentials&scope=groups+sms');
     const token = (response.json as { access_token: string }).access_token;
     const { header, payload } = decodeJwt(token);
     assert.equal(header.alg, 'EdDSA');
     assert.equal(header.typ, 'at+jwt');
     assert.equal(typeof header.kid, 'string');
-    assert.equal(payload.iss, server.url);
+    assert.equal(payload.iss, url);
     assert.equal(payload.sub, app.application_id);
     assert.equal(payload.client_id, app.application_id);
     assert.equal(payload.aud, 'https://api.sms.cx');
@@ -90,7 +89,7 @@ describe('POST /oauth/token', () => {
     assert.equal(payload.exp, (payload.iat as number) + 86400);
     assert.match(String(payload.jti), /^[A-Za-z0-9_-]{22}$/);
 
-    const jwks = await send(server.url, { method: 'GET', path: '/.well-known/jwks.json' });
+    const jwks = await send(server, { method: 'GET', path: '/.well-known/jwks.json' });
     assert.equal(jwks.status, 200);
     const keys = (jwks.json as { keys: Array<Record<string, string>> }).keys;
     const jwk = keys.find((key) => key.kid === header.kid);
@@ -108,7 +107,7 @@ describe('POST /oauth/token', () => {
 
   it('collapses repeated scope tokens and reports them in catalogue order', async () => {
     const response = await requestToken(
-      server.url,
+      server,
       app,
       'grant_type=client_credentials&scope=templates%20sms  groups templates',
     );
@@ -117,22 +116,22 @@ describe('POST /oauth/token', () => {
   });
 
   it('treats an empty scope like an omitted one', async () => {
-    const response = await requestToken(server.url, limited, 'grant_type=client_credentials&scope=');
+    const response = await requestToken(server, limited, 'grant_type=client_credentials&scope=');
     assert.equal(response.status, 200);
     assert.equal((response.json as { scope: string }).scope, 'sms groups');
   });
 
   it('accepts a charset parameter and any case in the content type', async () => {
-    const response = await requestToken(server.url, app, 'grant_type=client_credentials', {
+    const response = await requestToken(server, app, 'grant_type=client_credentials', {
       'content-type': 'Application/X-WWW-Form-Urlencoded; charset=UTF-8',
     });
     assert.equal(response.status, 200);
   });
 
   it('reports expires_in 604800 for 1w and 0 without exp for never', async () => {
-    const week = await requestToken(server.url, weekly);
+    const week = await requestToken(server, weekly);
     assert.equal((week.json as { expires_in: number }).expires_in, 604800);
-    const never = await requestToken(server.url, forever);
+    const never = await requestToken(server, forever);
     assert.equal(never.status, 200);
     const body = never.json as { expires_in: number; access_token: string };
     assert.equal(body.expires_in, 0);
@@ -140,8 +139,8 @@ describe('POST /oauth/token', () => {
   });
 
   it('issues a fresh jti per token', async () => {
-    const a = await requestToken(server.url, app);
-    const b = await requestToken(server.url, app);
+    const a = await requestToken(server, app);
+    const b = await requestToken(server, app);
     const jtiA = decodeJwt((a.json as { access_token: string }).access_token).payload.jti;
     const jtiB = decodeJwt((b.json as { access_token: string }).access_token).payload.jti;
     assert.notEqual(jtiA, jtiB);
@@ -168,14 +167,14 @@ describe('POST /oauth/token', () => {
     ];
     for (const [name, body, headers] of cases) {
       it(name, async () => {
-        const response = await requestToken(server.url, app, body, headers ?? {});
+        const response = await requestToken(server, app, body, headers ?? {});
         assertError(response, 400, 'invalid_request', 1600);
         assertTokenHeaders(response);
       });
     }
 
     it('missing content type', async () => {
-      const response = await send(server.url, {
+      const response = await send(server, {
         headers: { authorization: basic(app.application_id, app.application_secret) },
         body: 'grant_type=client_credentials',
       });
@@ -183,7 +182,7 @@ describe('POST /oauth/token', () => {
     });
 
     it('no body at all', async () => {
-      const response = await send(server.url, {
+      const response = await send(server, {
         headers: { authorization: basic(app.application_id, app.application_secret), 'content-type': FORM },
       });
       assertError(response, 400, 'invalid_request', 1600);
@@ -193,7 +192,7 @@ describe('POST /oauth/token', () => {
   describe('400 unsupported_grant_type', () => {
     for (const grant of ['password', 'authorization_code', 'CLIENT_CREDENTIALS', 'client_credentials%20']) {
       it(grant, async () => {
-        const response = await requestToken(server.url, app, `grant_type=${grant}`);
+        const response = await requestToken(server, app, `grant_type=${grant}`);
         assertError(response, 400, 'unsupported_grant_type', 1600);
       });
     }
@@ -212,17 +211,13 @@ describe('POST /oauth/token', () => {
     ];
     for (const [name, scope] of scopes) {
       it(name, async () => {
-        const response = await requestToken(server.url, app, `grant_type=client_credentials&scope=${scope}`);
+        const response = await requestToken(server, app, `grant_type=client_credentials&scope=${scope}`);
         assertError(response, 400, 'invalid_scope', 1600);
       });
     }
 
     it('scope not allowed for this application', async () => {
-      const response = await requestToken(
-        server.url,
-        limited,
-        'grant_type=client_credentials&scope=sms+viber',
-      );
+      const response = await requestToken(server, limited, 'grant_type=client_credentials&scope=sms+viber');
       assertError(response, 400, 'invalid_scope', 1600);
     });
   });
@@ -242,7 +237,7 @@ describe('POST /oauth/token', () => {
     ];
     for (const [name, authorization] of headers) {
       it(name, async () => {
-        const response = await send(server.url, {
+        const response = await send(server, {
           headers: { 'content-type': FORM, ...(authorization === undefined ? {} : { authorization }) },
           body: 'grant_type=client_credentials',
         });
@@ -255,8 +250,8 @@ describe('POST /oauth/token', () => {
     }
 
     it('wrong secret answers exactly like an unknown application', async () => {
-      const wrong = await requestToken(server.url, { ...app, application_secret: 'x'.repeat(43) });
-      const unknown = await requestToken(server.url, { ...app, application_id: 'f'.repeat(40) });
+      const wrong = await requestToken(server, { ...app, application_secret: 'x'.repeat(43) });
+      const unknown = await requestToken(server, { ...app, application_id: 'f'.repeat(40) });
       assertError(wrong, 401, 'invalid_client', 1600);
       assert.equal(wrong.body, unknown.body);
       assert.equal(wrong.headers['www-authenticate'], unknown.headers['www-authenticate']);
@@ -264,12 +259,12 @@ describe('POST /oauth/token', () => {
 
     it('accepts form-encoded credentials inside Basic (RFC 6749 §2.3.1)', async () => {
       const encoded = `Basic ${Buffer.from(`${app.application_id}:${encodeURIComponent(app.application_secret)}`).toString('base64')}`;
-      const response = await send(server.url, {
+      const response = await send(server, {
         headers: { authorization: encoded, 'content-type': FORM },
         body: 'grant_type=client_credentials',
       });
       assert.equal(response.status, 200);
-      const lowercase = await send(server.url, {
+      const lowercase = await send(server, {
         headers: {
           authorization: basic(app.application_id, app.application_secret).replace('Basic', 'basic'),
           'content-type': FORM,
@@ -280,7 +275,7 @@ describe('POST /oauth/token', () => {
     });
 
     it('does not accept credentials in the body', async () => {
-      const response = await send(server.url, {
+      const response = await send(server, {
         headers: { 'content-type': FORM },
         body: `grant_type=client_credentials&client_id=${app.application_id}&client_secret=${app.application_secret}`,
       });
@@ -289,17 +284,17 @@ describe('POST /oauth/token', () => {
   });
 
   it('403 access_denied for a disabled application with the right secret', async () => {
-    const response = await requestToken(server.url, disabled);
+    const response = await requestToken(server, disabled);
     assertError(response, 403, 'access_denied', 1603);
     assertTokenHeaders(response);
-    const wrong = await requestToken(server.url, { ...disabled, application_secret: 'nope' });
+    const wrong = await requestToken(server, { ...disabled, application_secret: 'nope' });
     assertError(wrong, 401, 'invalid_client', 1600);
   });
 
   describe('405 invalid_method', () => {
     for (const method of ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']) {
       it(method, async () => {
-        const response = await send(server.url, {
+        const response = await send(server, {
           method,
           headers: { authorization: basic(app.application_id, app.application_secret) },
         });
@@ -314,7 +309,7 @@ describe('POST /oauth/token', () => {
 
   it('413 for a body over 16 KiB', async () => {
     const response = await requestToken(
-      server.url,
+      server,
       app,
       `grant_type=client_credentials&pad=${'a'.repeat(17 * 1024)}`,
     );
@@ -325,7 +320,7 @@ describe('POST /oauth/token', () => {
 
   it('404 not_found with the envelope and headers on unknown paths', async () => {
     for (const path of ['/', '/oauth/token/', '/oauth', '/nope?x=1', '/.well-known/openid-configuration']) {
-      const response = await send(server.url, { method: 'GET', path });
+      const response = await send(server, { method: 'GET', path });
       assertError(response, 404, 'not_found', 1604);
       assert.match(String(response.headers['x-request-id']), /^[A-Za-z0-9._:-]{1,64}$/);
       assert.match(String(response.headers['x-response-time']), /^\d+\.\d{2}ms$/);
@@ -333,7 +328,7 @@ describe('POST /oauth/token', () => {
   });
 
   it('ignores query strings on the token path', async () => {
-    const response = await send(server.url, {
+    const response = await send(server, {
       path: '/oauth/token?grant_type=password',
       headers: { authorization: basic(app.application_id, app.application_secret), 'content-type': FORM },
       body: 'grant_type=client_credentials',
@@ -343,7 +338,7 @@ describe('POST /oauth/token', () => {
 
   describe('X-Request-Id', () => {
     it('echoes a safe incoming id', async () => {
-      const response = await requestToken(server.url, app, undefined, { 'x-request-id': 'abc-123_X.y:z' });
+      const response = await requestToken(server, app, undefined, { 'x-request-id': 'abc-123_X.y:z' });
       assert.equal(response.headers['x-request-id'], 'abc-123_X.y:z');
     });
     for (const [name, value] of [
@@ -352,7 +347,7 @@ describe('POST /oauth/token', () => {
       ['header injection attempt', 'abc;rm'],
     ] as const) {
       it(`replaces an incoming id that is ${name}`, async () => {
-        const response = await send(server.url, {
+        const response = await send(server, {
           method: 'GET',
           path: '/x',
           headers: { 'x-request-id': value },
@@ -363,17 +358,17 @@ describe('POST /oauth/token', () => {
       });
     }
     it('makes a unique id per request', async () => {
-      const a = await send(server.url, { method: 'GET', path: '/x' });
-      const b = await send(server.url, { method: 'GET', path: '/x' });
+      const a = await send(server, { method: 'GET', path: '/x' });
+      const b = await send(server, { method: 'GET', path: '/x' });
       assert.notEqual(a.headers['x-request-id'], b.headers['x-request-id']);
     });
   });
 
   it('never echoes the secret in any response', async () => {
     const responses = await Promise.all([
-      requestToken(server.url, app, `grant_type=password&client_secret=${app.application_secret}`),
-      requestToken(server.url, app, `scope=${app.application_secret}`),
-      requestToken(server.url, { ...app, application_secret: `${app.application_secret}x` }),
+      requestToken(server, app, `grant_type=password&client_secret=${app.application_secret}`),
+      requestToken(server, app, `scope=${app.application_secret}`),
+      requestToken(server, { ...app, application_secret: `${app.application_secret}x` }),
     ]);
     for (const response of responses) {
       assert.ok(response.status >= 400);

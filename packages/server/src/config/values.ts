@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { isPostgresUrl } from '../storage/postgres/connection.js';
+import { isPostgresUrl } from '../storage/database-url.js';
 
 /**
  * Parsers of option values: each takes the text of a flag or environment variable and returns

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { isPostgresUrl, redactDatabaseUrl } from './postgres/connection.js';
-import { openPostgresStorage } from './postgres/postgres-storage.js';
+import { isPostgresUrl, redactDatabaseUrl } from './database-url.js';
 import { openSqliteStorage } from './sqlite/sqlite-storage.js';
 import type { Storage } from './types.js';
 
@@ -17,7 +16,8 @@ import type { Storage } from './types.js';
  *   (never its password), e.g. `cannot connect to PostgreSQL at postgres://u:***@host:5432/db: ECONNREFUSED`
  */
 export async function openStorage(db: string): Promise<Storage> {
-  if (isPostgresUrl(db)) return openPostgresStorage(db);
+  // Loaded on demand: a SQLite setup never loads the PostgreSQL driver.
+  if (isPostgresUrl(db)) return (await import('./postgres/postgres-storage.js')).openPostgresStorage(db);
   return openSqliteStorage(db);
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import pg from 'pg';
+import { parseUrl, redactDatabaseUrl, secretsOf } from '../database-url.js';
 
 /** The LISTEN/NOTIFY channel of change-log appends (payload: the newest sequence number). */
 export const CHANGES_CHANNEL = 'smscx_changes';
@@ -17,52 +18,6 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 // Cap on waiting for a connection (connect or a free pool slot): an unreachable host fails
 // startup with a message instead of hanging it.
 const CONNECT_TIMEOUT_MS = 10_000;
-
-/** Whether `db` names a PostgreSQL database (`postgres://` or `postgresql://` URL). */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(?:ql)?:\/\//i.test(db);
-}
-
-/**
- * Returns `url` with its password (in the user info or a `password` query parameter) replaced by
- * `***`. Works on malformed URLs too, erring on the side of hiding more.
- */
-export function redactDatabaseUrl(url: string): string {
-  const parsed = parseUrl(url);
-  if (parsed !== undefined) {
-    if (parsed.password !== '') parsed.password = '***';
-    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
-    // URLSearchParams re-encodes `*`; keep the marker readable.
-    return parsed.toString().replace(/password=%2A%2A%2A/g, 'password=***');
-  }
-  // Not a parseable URL: hide everything from the user name's colon to the last `@` (a password
-  // may itself contain `@` or `/`), and any password parameter.
-  return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:).*@/i, '$1***@')
-    .replace(/([?&]password=)[^&]*/gi, '$1***');
-}
-
-/** The secrets in `url` (password, raw and decoded), to scrub from driver messages. */
-export function secretsOf(url: string): string[] {
-  const secrets = new Set<string>();
-  const parsed = parseUrl(url);
-  const add = (secret: string | null | undefined): void => {
-    if (secret === null || secret === undefined || secret === '') return;
-    secrets.add(secret);
-    try {
-      secrets.add(decodeURIComponent(secret));
-    } catch {
-      // Not percent-encoded validly: the raw form is all there is.
-    }
-  };
-  if (parsed !== undefined) {
-    add(parsed.password);
-    add(parsed.searchParams.get('password'));
-  } else {
-    add(/^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:(.*)@/i.exec(url)?.[1]);
-  }
-  return [...secrets];
-}
 
 /** What {@link postgresSettings} makes of a URL. */
 export interface PostgresSettings {
@@ -134,12 +89,4 @@ function describeError(error: unknown): string {
     return error.name;
   }
   return String(error);
-}
-
-function parseUrl(url: string): URL | undefined {
-  try {
-    return new URL(url);
-  } catch {
-    return undefined;
-  }
 }
