@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../src/cli/run.js';
-import { type CliResult, cli, createApplication, type TestApplication, tempDb } from './helpers.js';
+import { cli, createApplication, runInProcess, type TestApplication, tempDb } from './helpers.js';
+
+const run = runInProcess;
 
 interface View {
   application_id: string;
@@ -16,26 +17,6 @@ interface View {
   status: string;
   created_at: string;
   tokens_not_before: string | null;
-}
-
-/** Runs the command line in this process; `env` is all the environment it sees. */
-async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const status = await runCli(args, {
-    stdout: {
-      write: (chunk: string) => {
-        stdout += chunk;
-      },
-    },
-    stderr: {
-      write: (chunk: string) => {
-        stderr += chunk;
-      },
-    },
-    env,
-  });
-  return { status, stdout, stderr };
 }
 
 /** `apps create --json` in this process; returns its JSON output. */

@@ -5,33 +5,11 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { runCli } from '../src/cli/run.js';
 import { ConfigError, resolveConfig } from '../src/config/options.js';
 import { startServer } from '../src/server.js';
-import { decodeJwt, requestToken, tempDb } from './helpers.js';
+import { decodeJwt, requestToken, runInProcess, tempDb } from './helpers.js';
 
-/** Runs the command line in this process with `env` as its whole environment. */
-async function run(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const status = await runCli(args, {
-    stdout: {
-      write: (chunk: string) => {
-        stdout += chunk;
-      },
-    },
-    stderr: {
-      write: (chunk: string) => {
-        stderr += chunk;
-      },
-    },
-    env,
-  });
-  return { status, stdout, stderr };
-}
+const run = runInProcess;
 
 /** Discards what the server prints (banner, `listening on`). */
 const discard = new Writable({

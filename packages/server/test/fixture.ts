@@ -8,9 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp } from '../src/app.js';
-import type { RateLimitSetting } from '../src/config/options.js';
-import type { TokenExpiration } from '../src/contract/expiration.js';
 import {
   createApplication,
   deleteApplication,
@@ -18,8 +15,11 @@ import {
   rotateApplicationSecret,
   setApplicationStatus,
 } from '../src/admin/applications.js';
-import { DEFAULT_SCOPES } from '../src/domain/scopes.js';
 import { rotateKeys } from '../src/admin/keys.js';
+import { buildApp } from '../src/app.js';
+import type { RateLimitSetting } from '../src/config/options.js';
+import type { TokenExpiration } from '../src/contract/expiration.js';
+import { DEFAULT_SCOPES } from '../src/domain/scopes.js';
 import { createLogger } from '../src/logger.js';
 import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../src/storage/types.js';
@@ -97,6 +97,26 @@ export interface InProcessServer {
   close(): Promise<void>;
 }
 
+/** Sends one request through `app.inject` and returns it as a client over HTTP sees it. */
+export async function injectRequest(
+  app: FastifyInstance,
+  request: SendOptions & { readonly remoteAddress?: string },
+): Promise<RawResponse> {
+  const response = await app.inject({
+    method: (request.method ?? 'POST') as 'POST',
+    url: request.path ?? '/oauth/token',
+    headers: request.headers ?? {},
+    ...(request.body === undefined ? {} : { payload: request.body }),
+    remoteAddress: request.remoteAddress ?? '127.0.0.1',
+  });
+  // Every header value a string, as over HTTP.
+  const headers: RawResponse['headers'] = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    headers[name] = typeof value === 'number' ? String(value) : value;
+  }
+  return { status: response.statusCode, headers, body: response.body, json: parseJson(response.body) };
+}
+
 /** Builds the app on a fresh SQLite file in a temp folder. */
 export async function inProcessServer(options: InProcessOptions = {}): Promise<InProcessServer> {
   const dir = mkdtempSync(join(tmpdir(), 'smscx-oauth-fixture-'));
@@ -132,21 +152,7 @@ export async function inProcessServer(options: InProcessOptions = {}): Promise<I
     pepper,
     db,
     clock,
-    async send(request) {
-      const response = await app.inject({
-        method: (request.method ?? 'POST') as 'POST',
-        url: request.path ?? '/oauth/token',
-        headers: request.headers ?? {},
-        ...(request.body === undefined ? {} : { payload: request.body }),
-        remoteAddress: request.remoteAddress ?? '127.0.0.1',
-      });
-      // As a client over HTTP sees them: every header value a string.
-      const headers: RawResponse['headers'] = {};
-      for (const [name, value] of Object.entries(response.headers)) {
-        headers[name] = typeof value === 'number' ? String(value) : value;
-      }
-      return { status: response.statusCode, headers, body: response.body, json: parseJson(response.body) };
-    },
+    send: (request) => injectRequest(app, request),
     async createApplication(input = {}) {
       const { application, secret } = await applied(
         createApplication(

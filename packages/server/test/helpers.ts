@@ -8,6 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../src/cli/run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The binary under test. */
@@ -54,6 +55,29 @@ function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('SMSCX_')) delete env[key];
   return env;
+}
+
+/**
+ * Runs the command line in this process (`runCli`, the function the binary calls), with `env`
+ * as its whole environment, and collects what it writes.
+ */
+export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const status = await runCli(args, {
+    stdout: {
+      write: (chunk: string) => {
+        stdout += chunk;
+      },
+    },
+    stderr: {
+      write: (chunk: string) => {
+        stderr += chunk;
+      },
+    },
+    env,
+  });
+  return { status, stdout, stderr };
 }
 
 /** Credentials of an application made with `apps create --json`. */
@@ -289,15 +313,5 @@ export function parseJson(body: string): unknown {
     return JSON.parse(body);
   } catch {
     return undefined;
-  }
-}
-
-/** Polls `check` every 50 ms until it returns true or `timeoutMs` passes; returns the last result. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 2500): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
   }
 }

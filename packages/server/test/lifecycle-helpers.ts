@@ -11,12 +11,11 @@ import { loadSigningKey, publicKeyFromJwk } from '../src/keys/key-material.js';
 import { createLogger } from '../src/logger.js';
 import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../src/storage/types.js';
-import type { InProcessServer } from './fixture.js';
+import { type InProcessServer, injectRequest } from './fixture.js';
 import {
   basic,
   decodeJwt,
   FORM,
-  parseJson,
   type RawResponse,
   requestToken,
   type SendOptions,
@@ -64,20 +63,7 @@ export async function anotherProcess(
   return {
     app,
     storage,
-    async send(request) {
-      const response = await app.inject({
-        method: (request.method ?? 'POST') as 'POST',
-        url: request.path ?? '/oauth/token',
-        headers: request.headers ?? {},
-        ...(request.body === undefined ? {} : { payload: request.body }),
-        remoteAddress: '127.0.0.1',
-      });
-      const headers: RawResponse['headers'] = {};
-      for (const [name, value] of Object.entries(response.headers)) {
-        headers[name] = typeof value === 'number' ? String(value) : value;
-      }
-      return { status: response.statusCode, headers, body: response.body, json: parseJson(response.body) };
-    },
+    send: (request) => injectRequest(app, request),
     async close() {
       await app.close();
       await storage.close();

@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { createApplication } from '../src/admin/applications.js';
 import { ApplicationCache } from '../src/cache/application-cache.js';
 import {
   REVOKED_TOKEN_GRACE_MS,
   REVOKED_TOKEN_PRUNE_INTERVAL_MS,
   RevokedTokens,
 } from '../src/cache/revoked-tokens.js';
-import { createApplication } from '../src/admin/applications.js';
 import { isRevokedByNotBefore, notBeforeInstant } from '../src/domain/not-before.js';
 import { ScopeCatalogue } from '../src/domain/scopes.js';
 import { ensureSigningKey, KeyRing } from '../src/keys/key-ring.js';

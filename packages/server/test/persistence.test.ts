@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { runCli } from '../src/cli/run.js';
 import { resolveConfig } from '../src/config/options.js';
 import {
   initializeDatabase,
@@ -18,13 +17,15 @@ import {
 import {
   type CliResult,
   decodeJwt,
-  eventually,
   requestToken,
+  runInProcess,
   send,
   startServer,
   type TestApplication,
   tempDb,
 } from './helpers.js';
+
+const run = runInProcess;
 
 async function kids(url: string): Promise<string[]> {
   const response = await send(url, { method: 'GET', path: '/.well-known/jwks.json' });
@@ -34,26 +35,6 @@ async function kids(url: string): Promise<string[]> {
 async function tokenKid(url: string, app: Parameters<typeof requestToken>[1]): Promise<unknown> {
   const response = await requestToken(url, app);
   return decodeJwt((response.json as { access_token: string }).access_token).header.kid;
-}
-
-/** Runs the command line in this process with an empty environment. */
-async function run(args: string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const status = await runCli(args, {
-    stdout: {
-      write: (chunk: string) => {
-        stdout += chunk;
-      },
-    },
-    stderr: {
-      write: (chunk: string) => {
-        stderr += chunk;
-      },
-    },
-    env: {},
-  });
-  return { status, stdout, stderr };
 }
 
 /** `apps create --json` in this process; returns its JSON output. */
@@ -165,17 +146,15 @@ describe('admin changes reach a running server', () => {
     try {
       const status = async (app: Parameters<typeof requestToken>[1]): Promise<number> =>
         (await requestToken(server.url, app)).status;
-      // Runs an admin command, then has the server apply the change now (as its next poll would).
+      // Runs an admin command: it returns once the running server serves the change.
       const admin = async (args: string[]): Promise<CliResult> => {
         const result = await run([...args, '--db', tmp.db]);
         assert.equal(result.status, 0, result.stderr);
-        await server.app.applyChanges();
         return result;
       };
 
-      // The server follows the database on its own: no applyChanges() for this first change.
       const app = await createApplication(tmp.db, 'live');
-      assert.ok(await eventually(async () => (await status(app)) === 200), 'created app works');
+      assert.equal(await status(app), 200, 'created app works');
 
       await admin(['apps', 'disable', app.application_id]);
       assert.equal(await status(app), 403, 'disabled app gets 403');

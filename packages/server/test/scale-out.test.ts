@@ -6,8 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../src/cli/run.js';
-import { requestToken, startServer, type TestApplication, type TestServer } from './helpers.js';
+import { requestToken, runInProcess, startServer, type TestApplication, type TestServer } from './helpers.js';
 import { claimsOf, introspect, issueToken } from './lifecycle-helpers.js';
 import { PostgresTestSchemas } from './storage-postgres.js';
 
@@ -16,17 +15,11 @@ const PROBES = 24;
 // The probes of refused credentials come from one IP: room for them in the failure budget.
 const GENEROUS_LIMITS = ['--auth-failure-limit', '1000/60'];
 
-/** Runs the admin CLI in process (it opens the same database as the servers); stdout, or a failure. */
+/** Runs the admin CLI in process (it opens the same database as the servers); its stdout. */
 async function admin(argv: string[]): Promise<string> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    env: {},
-  });
-  assert.equal(code, 0, `${argv.slice(0, 2).join(' ')} failed: ${stderr}`);
-  return stdout;
+  const result = await runInProcess(argv);
+  assert.equal(result.status, 0, `${argv.slice(0, 2).join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
 }
 
 /** Sends {@link PROBES} token requests at once, spread over `urls`; returns their statuses. */
