@@ -16,19 +16,19 @@ Commands
 serve options (flag, environment variable, default)
   --host <host>                  SMSCX_HOST                 127.0.0.1
   --port <port>                  SMSCX_PORT                 8080
-  --db <path>                    SMSCX_DB                   ./data/smscx-oauth.db
+  --db <path|url>                SMSCX_DB                   ./data/smscx-oauth.db (or postgres://user@host:5432/db)
   --rate-limit <N/S>             SMSCX_RATE_LIMIT           600/60 (token requests per application)
   --auth-failure-limit <N/S>     SMSCX_AUTH_FAILURE_LIMIT   20/60 (failed authentications per client IP)
   --log-level <level>            SMSCX_LOG_LEVEL            info (fatal|error|warn|info|debug|trace|silent)
   --issuer <url>                 SMSCX_ISSUER               http://<host>:<port>
   --audience <uri>               SMSCX_AUDIENCE             https://api.sms.cx
   --scope-catalogue <scopes>     SMSCX_SCOPES               sms viber whatsapp ... otp
-  --pepper-file <path>           SMSCX_PEPPER_FILE          <db folder>/pepper
+  --pepper-file <path>           SMSCX_PEPPER_FILE          <db folder>/pepper (PostgreSQL: ./data/pepper)
   --workers <N>                  SMSCX_WORKERS              number of CPU cores (1 = one process)
 
 apps and keys options
-  --db <path>                    SMSCX_DB                   ./data/smscx-oauth.db
-  --pepper-file <path>           SMSCX_PEPPER_FILE          <db folder>/pepper
+  --db <path|url>                SMSCX_DB                   ./data/smscx-oauth.db (or postgres://user@host:5432/db)
+  --pepper-file <path>           SMSCX_PEPPER_FILE          <db folder>/pepper (PostgreSQL: ./data/pepper)
   --scope-catalogue <scopes>     SMSCX_SCOPES               (apps create: validates --scopes)
   --json                         print JSON instead of text
 `;

@@ -20,14 +20,14 @@ import {
  * |---|---|---|
  * | `--host` | `SMSCX_HOST` | `127.0.0.1` |
  * | `--port` | `SMSCX_PORT` | `8080` |
- * | `--db` | `SMSCX_DB` | `./data/smscx-oauth.db` (folder created) |
+ * | `--db` | `SMSCX_DB` | `./data/smscx-oauth.db` (folder created); a `postgres://` URL selects PostgreSQL |
  * | `--rate-limit N/S` | `SMSCX_RATE_LIMIT` | `600/60` (token requests per application) |
  * | `--auth-failure-limit N/S` | `SMSCX_AUTH_FAILURE_LIMIT` | `20/60` (failed authentications per client IP) |
  * | `--log-level` | `SMSCX_LOG_LEVEL` | `info` |
  * | `--issuer` | `SMSCX_ISSUER` | `http://<host>:<port>` |
  * | `--audience` | `SMSCX_AUDIENCE` | `https://api.sms.cx` |
  * | `--scope-catalogue` | `SMSCX_SCOPES` | `sms viber whatsapp multichannel conversations groups templates originators numbers reports shortlinks attachments optouts otp` |
- * | `--pepper-file` | `SMSCX_PEPPER_FILE` | `<folder of the db>/pepper` |
+ * | `--pepper-file` | `SMSCX_PEPPER_FILE` | `<folder of the db>/pepper`; `./data/pepper` for PostgreSQL |
  * | `--workers N` | `SMSCX_WORKERS` | the number of CPU cores (`os.availableParallelism()`) |
  *
  * @module
@@ -37,7 +37,7 @@ import {
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
-  /** SQLite database file. */
+  /** The database: a SQLite file path or a PostgreSQL URL (`--db`). */
   readonly dbPath: string;
   /** Token requests per application. */
   readonly rateLimit: RateLimitSetting;
