@@ -59,6 +59,11 @@ interface RevokedTokenRow {
   revoked_at: number;
 }
 
+/** How long a write waits for another process's write lock (the server and the admin CLI share the file). */
+const BUSY_TIMEOUT_MS = 5000;
+/** The same for a server process's heartbeat, which runs on the request thread: see withShortBusyTimeout. */
+const HEARTBEAT_BUSY_TIMEOUT_MS = 100;
+
 interface ProcessRow {
   id: string;
   label: string;
@@ -141,7 +146,7 @@ export function openSqliteStorage(path: string): Storage {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // The server and the admin CLI write to the same file; wait for the lock instead of failing.
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('synchronous = NORMAL');
   migrate(db);
   return new SqliteStorage(db);
@@ -431,7 +436,22 @@ class SqliteStorage implements Storage {
   }
 
   async reportProcess(id: string, appliedSeq: number, now: number = Date.now()): Promise<void> {
-    this.statements.reportProcess.run(appliedSeq, now, id);
+    this.withShortBusyTimeout(() => this.statements.reportProcess.run(appliedSeq, now, id));
+  }
+
+  /**
+   * Runs a write that a server process makes on its own schedule (its heartbeat) with a short
+   * lock wait: better-sqlite3 waits synchronously, so waiting the usual 5 s for another process's
+   * write lock would stall every request on this process. Busy, it throws (SQLITE_BUSY) and the
+   * caller tries again on its next beat.
+   */
+  private withShortBusyTimeout(write: () => void): void {
+    this.db.pragma(`busy_timeout = ${HEARTBEAT_BUSY_TIMEOUT_MS}`);
+    try {
+      write();
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
   }
 
   async unregisterProcess(id: string): Promise<void> {
