@@ -87,7 +87,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const revoked = new RevokedTokens();
   const checker = new AccessTokenChecker({ storage, keys, applications, revoked, issuer, now });
   const onFollowError = (error: unknown): void =>
-    logger.error({ err: error }, 'cannot follow database changes');
+    logger.error(
+      { err: error },
+      'cannot follow database changes; serving from memory until the database is back',
+    );
   const follower = new ChangeFollower(
     storage,
     {
