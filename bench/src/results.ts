@@ -20,6 +20,12 @@ export interface BenchConfig {
   /** Rounds of the scale scenario; they share its load time (runs × duration per point). */
   scaleRounds: number;
   startupSamples: number;
+  /** Parts of the PostgreSQL scenario (`tokens`, `startup`, `delete`); empty = skipped. */
+  postgres: string[];
+  /** Applications seeded for the PostgreSQL startup part (the issue's target is for 100,000). */
+  postgresApps: number;
+  /** Timed `apps delete` runs of the PostgreSQL delete part. */
+  postgresDeletes: number;
   micro: string[];
   serverCpu: number | undefined;
   loadCpu: number | undefined;
@@ -83,6 +89,59 @@ export interface WorkersResult {
   startupMs?: number;
 }
 
+/** Status of one part of the PostgreSQL scenario; a failed part keeps what it measured. */
+export interface PartStatus {
+  status: 'ok' | 'failed';
+  error?: string;
+}
+
+/** Token endpoint: ours on SQLite vs ours on PostgreSQL, same applications, interleaved rounds. */
+export interface PostgresTokensResult extends PartStatus {
+  apps: number;
+  sqlite?: LoadRow;
+  postgres?: LoadRow;
+  /** postgres / sqlite req/s: median of the per-round ratios. */
+  ratio?: number;
+}
+
+/** `serve` on a PostgreSQL schema holding `apps` applications: spawn → listening. */
+export interface PostgresStartupResult extends PartStatus {
+  apps: number;
+  seedMs?: number;
+  /** Median of the samples, ms. */
+  startupMs?: number;
+  startupSamples: number[];
+}
+
+/** `apps delete` (a CLI process, spawn → exit) while `instances` × `workers` serve the schema. */
+export interface PostgresDeleteResult extends PartStatus {
+  instances: number;
+  workers: number;
+  /** Live server processes (workers) each delete waited for, read before the first one. */
+  processes?: number;
+  deleteMs: number[];
+  /** `apps list` on the same database, timed alternately with the deletes: the CLI's floor. */
+  listMs: number[];
+  deleteMedianMs?: number;
+  deleteP90Ms?: number;
+  listMedianMs?: number;
+}
+
+/** The PostgreSQL scenario (`--postgres`). */
+export interface PostgresResult {
+  /** The PostgreSQL server, password hidden. */
+  database: string;
+  /** Schemas this run created; all dropped at the end. */
+  schemas: string[];
+  /** True once none of them exists any more. */
+  schemasDropped: boolean;
+  /** Why the scenario as a whole could not run (unreachable database, server not built). */
+  error?: string;
+  tokens?: PostgresTokensResult;
+  startup?: PostgresStartupResult;
+  delete?: PostgresDeleteResult;
+}
+
 export interface Check {
   name: string;
   goal: string;
@@ -98,6 +157,8 @@ export interface BenchResults {
   scale: ScaleResult[];
   /** The workers scenario (absent in results written before it existed). */
   workers?: WorkersResult[];
+  /** The PostgreSQL scenario (absent when skipped, and in results written before it existed). */
+  postgres?: PostgresResult;
   micro: Record<string, MicroSection>;
   checks: Check[];
   notes: string[];
@@ -230,6 +291,8 @@ export function computeChecks(results: BenchResults): Check[] {
     pass: big?.startupMs === undefined ? null : big.startupMs < 2000,
   });
 
+  checks.push(...postgresChecks(results));
+
   const repeated = micro(results, 'verifier', 'verifier: repeated token');
   checks.push({
     name: 'verifier, repeated token',
@@ -276,4 +339,35 @@ export function computeChecks(results: BenchResults): Check[] {
     pass: judged === undefined ? null : judged <= 0.05,
   });
   return checks;
+}
+
+/**
+ * The PostgreSQL targets: the token endpoint on PostgreSQL ≥ 95% of the same build on SQLite (the
+ * hot path must not touch the database), and startup with 100,000 applications on PostgreSQL < 3 s.
+ * `apps delete` has no target: it is reported, not judged.
+ */
+function postgresChecks(results: BenchResults): Check[] {
+  const tokens = results.postgres?.tokens;
+  const ratio = tokens?.status === 'ok' ? tokens.ratio : undefined;
+  const startup = results.postgres?.startup;
+  const startupMs = startup?.status === 'ok' ? startup.startupMs : undefined;
+  const apps = startup?.apps ?? results.config.postgresApps ?? 100_000;
+  return [
+    {
+      name: `ours on PostgreSQL / ours on SQLite req/s at c=${results.config.connections}`,
+      goal: '≥ 95%',
+      measured:
+        ratio === undefined
+          ? 'n/a'
+          : `${pct(ratio)} (${fmt(tokens?.postgres?.requestsPerSec)} vs ${fmt(tokens?.sqlite?.requestsPerSec)} req/s)`,
+      pass: ratio === undefined ? null : ratio >= 0.95,
+    },
+    {
+      name: `startup with ${fmt(apps)} applications on PostgreSQL`,
+      goal: '< 3 s (with 100,000 applications)',
+      measured: startupMs === undefined ? 'n/a' : `${fmt(startupMs)} ms`,
+      // Too slow fails at any size; a pass needs the issue's 100,000.
+      pass: startupMs === undefined ? null : startupMs >= 3000 ? false : apps >= 100_000 ? true : null,
+    },
+  ];
 }

@@ -10,6 +10,10 @@
 //   --workers 1,2          `serve --workers N` counts for the workers scenario, unpinned; "none" to skip (BENCH_WORKERS)
 //   --scale-rounds 9       rounds of the scale scenario, sharing runs × duration (BENCH_SCALE_ROUNDS)
 //   --startup-samples 3    server starts timed per scale point (BENCH_STARTUP_SAMPLES)
+//   --postgres tokens,startup,delete   parts of the PostgreSQL scenario; "none" to skip (BENCH_POSTGRES)
+//   --postgres-url postgres://postgres@127.0.0.1:5432/test   its server; own schemas, dropped (BENCH_POSTGRES_URL)
+//   --postgres-apps 100000 applications for its startup part (BENCH_POSTGRES_APPS)
+//   --postgres-deletes 20  timed `apps delete` runs (BENCH_POSTGRES_DELETES)
 //   --micro verifier,sdk   micro-benchmarks; "none" to skip (BENCH_MICRO)
 //   --out bench/results    where latest.{md,json,svg} go (BENCH_OUT)
 //   --server-cpu 0 --load-cpu 1   taskset pinning; --no-pin to disable (BENCH_NO_PIN=1)
@@ -36,8 +40,9 @@ import {
   toRow,
   type WorkersResult,
 } from './results.js';
+import { benchPostgres, DEFAULT_POSTGRES_URL, POSTGRES_PARTS, postgresFailed } from './scenarios/postgres.js';
 import { seedApplications } from './seed.js';
-import { median } from './stats.js';
+import { median, roundOrder } from './stats.js';
 import { startCeiling } from './targets/ceiling.js';
 import {
   BENCH_DIR,
@@ -51,6 +56,8 @@ import {
 import { startOauth2Server } from './targets/oauth2-server.js';
 import { startOidcProvider } from './targets/oidc-provider.js';
 import { startOurs, startOursOn, waitForBuild } from './targets/ours.js';
+
+export { roundOrder };
 
 const STARTERS: Record<TargetName, (opts: StartOptions) => Promise<RunningTarget>> = {
   ceiling: startCeiling,
@@ -104,6 +111,11 @@ const HELP = `Usage: npm run bench -- [flags]   (every flag also as a BENCH_* en
   --workers 1,2                 serve --workers N for the workers scenario (unpinned); "none"
   --scale-rounds 9              scale rounds (default 3 × runs), each runs × duration / rounds long (≥ 1 s)
   --startup-samples 3           timed server starts per scale point
+  --postgres tokens,startup,delete   PostgreSQL scenario: ours on PostgreSQL vs SQLite req/s, startup
+                                with --postgres-apps applications, apps delete with 2 instances × 2 workers; "none"
+  --postgres-url postgres://postgres@127.0.0.1:5432/test   the PostgreSQL server (own schemas, dropped at the end)
+  --postgres-apps 100000        applications for the PostgreSQL startup part
+  --postgres-deletes 20         timed apps delete runs (each beside a timed apps list)
   --micro verifier,sdk          micro-benchmarks; "none"
   --out bench/results           where latest.{md,json,svg} are written
   --server-cpu 0 --load-cpu 1   taskset cores; --no-pin to disable pinning
@@ -111,7 +123,7 @@ const HELP = `Usage: npm run bench -- [flags]   (every flag also as a BENCH_* en
 
 A short run of our server against the ceiling, written outside the committed results:
   npm run bench -- --targets ceiling,ours --duration 5 --runs 3 --extra-connections none \\
-    --scale none --workers none --micro none --out /tmp/bench
+    --scale none --workers none --postgres none --micro none --out /tmp/bench
 `;
 
 export interface CliOptions {
@@ -120,6 +132,8 @@ export interface CliOptions {
   pin: boolean;
   /** Free-text notes for the report (`--note`, repeatable), e.g. what else ran on the machine. */
   notes: string[];
+  /** The PostgreSQL server of the PostgreSQL scenario (kept out of the config: it may hold a password). */
+  postgresUrl: string;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -141,6 +155,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'load-cpu': { type: 'string' },
       'no-pin': { type: 'boolean' },
       workers: { type: 'string' },
+      postgres: { type: 'string' },
+      'postgres-url': { type: 'string' },
+      'postgres-apps': { type: 'string' },
+      'postgres-deletes': { type: 'string' },
       note: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -160,6 +178,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   }
   const micro = list(values.micro ?? env.BENCH_MICRO, 'verifier,sdk');
   for (const m of micro) if (m !== 'verifier' && m !== 'sdk') throw new Error(`unknown micro-benchmark ${m}`);
+  const postgres = list(values.postgres ?? env.BENCH_POSTGRES, POSTGRES_PARTS.join(','));
+  for (const p of postgres) {
+    if (!(POSTGRES_PARTS as readonly string[]).includes(p))
+      throw new Error(`unknown postgres part ${p} (known: ${POSTGRES_PARTS.join(', ')})`);
+  }
   const pin = !(values['no-pin'] ?? (env.BENCH_NO_PIN === '1' || env.BENCH_NO_PIN === 'true'));
   const runs = Math.max(1, Math.round(num(values.runs ?? env.BENCH_RUNS ?? '3', 'runs')));
   const config: BenchConfig = {
@@ -187,6 +210,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       1,
       Math.round(num(values['startup-samples'] ?? env.BENCH_STARTUP_SAMPLES ?? '3', 'startup-samples')),
     ),
+    // Fixed order, as for the targets.
+    postgres: POSTGRES_PARTS.filter((p) => postgres.includes(p)),
+    postgresApps: Math.max(
+      1,
+      Math.round(num(values['postgres-apps'] ?? env.BENCH_POSTGRES_APPS ?? '100000', 'postgres-apps')),
+    ),
+    postgresDeletes: Math.max(
+      1,
+      Math.round(num(values['postgres-deletes'] ?? env.BENCH_POSTGRES_DELETES ?? '20', 'postgres-deletes')),
+    ),
     micro,
     serverCpu: undefined,
     loadCpu: undefined,
@@ -197,7 +230,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   }
   const outDir = resolve(values.out ?? env.BENCH_OUT ?? join(BENCH_DIR, 'results'));
   const notes = values.note ?? (env.BENCH_NOTE ? [env.BENCH_NOTE] : []);
-  return { config, outDir, pin, notes };
+  const postgresUrl = values['postgres-url'] ?? env.BENCH_POSTGRES_URL ?? DEFAULT_POSTGRES_URL;
+  return { config, outDir, pin, notes, postgresUrl };
 }
 
 interface Live {
@@ -224,15 +258,6 @@ async function startTarget(name: TargetName, start: StartOptions): Promise<Live 
     loud(`${name}: ABORTED, not benchmarked: ${error}`);
     return { target: name, status: 'failed', error, rows: [] };
   }
-}
-
-/**
- * The order in which round `round` runs its targets: as listed in even rounds, reversed in odd ones.
- * A machine that slowly speeds up or slows down during the run then favours neither side of a ratio
- * (a target that runs first in one round runs last in the next).
- */
-export function roundOrder<T>(items: readonly T[], round: number): T[] {
-  return round % 2 === 0 ? [...items] : [...items].reverse();
 }
 
 /**
@@ -482,7 +507,13 @@ async function benchWorkers(config: BenchConfig, start: StartOptions): Promise<W
 }
 
 /** Runs the whole benchmark and writes latest.{md,json,svg} into outDir. */
-export async function runBench({ config, outDir, pin, notes: given }: CliOptions): Promise<BenchResults> {
+export async function runBench({
+  config,
+  outDir,
+  pin,
+  notes: given,
+  postgresUrl,
+}: CliOptions): Promise<BenchResults> {
   const machine = describeMachine();
   const notes: string[] = [...given];
   const pinning = pin && machine.taskset !== null && machine.cores >= 2;
@@ -541,6 +572,8 @@ export async function runBench({ config, outDir, pin, notes: given }: CliOptions
     }
     if (config.scale.length > 0) results.scale = await benchScale(config, start);
     if (config.workers.length > 0) results.workers = await benchWorkers(config, start);
+    if (config.postgres.length > 0)
+      results.postgres = await benchPostgres({ url: postgresUrl, config, start });
 
     // Each micro-benchmark runs in a fresh process pinned to the load core, away from the ceiling
     // server the SDK benchmark talks to (see micro/fresh-process.ts for why not in this one).
@@ -585,4 +618,6 @@ export async function runBench({ config, outDir, pin, notes: given }: CliOptions
 if (isMain(import.meta.url)) {
   const results = await runBench(parseCli(process.argv.slice(2)));
   if (results.targets.some((t) => t.status === 'failed')) process.exitCode = 1;
+  // A PostgreSQL scenario that could not run (or left a schema behind) is as loud as an aborted target.
+  if (results.postgres && postgresFailed(results.postgres)) process.exitCode = 1;
 }

@@ -64,16 +64,67 @@ export const cliSeeder: Seeder = async (dbPath, count) => {
   return credentials;
 };
 
-/** The slice of the server package's public API the in-process seeder uses. */
-interface ServerPackage {
-  openSqliteStorage(dbPath: string): { close(): Promise<void> | void };
+/** An application record as the server package stores it (opaque to the bench). */
+export type ApplicationRecord = { id: string } & Record<string, unknown>;
+
+/** A database opened through the server package (`openStorage`, `openSqliteStorage`). */
+export interface PackageStorage {
+  createApplications(applications: readonly ApplicationRecord[]): Promise<void>;
+  /** Server processes that reported since `since` (epoch ms): those an admin change waits for. */
+  listProcesses(since: number): Promise<unknown[]>;
+  close(): Promise<void> | void;
+}
+
+/** What the package's `createApplication(s)` take per application. */
+export interface NewApplication {
+  name: string;
+  scopes: readonly string[];
+  tokenExpiration: '1d' | '1w' | 'never';
+}
+
+/** A created application with its secret in clear. */
+export interface CreatedApplication {
+  application: ApplicationRecord;
+  secret: string;
+}
+
+/** The slice of the server package's public API the bench drives in-process. */
+export interface ServerPackage {
+  openSqliteStorage(dbPath: string): PackageStorage;
+  /** A SQLite file or a PostgreSQL URL (a `?schema=` is created when missing). */
+  openStorage(db: string): Promise<PackageStorage>;
   loadOrCreatePepper(file: string): Buffer;
-  createApplications(
-    storage: unknown,
+  createApplication(
+    storage: PackageStorage,
     pepper: Buffer,
-    inputs: readonly { name: string; scopes: readonly string[]; tokenExpiration: '1d' | '1w' | 'never' }[],
-  ): Promise<{ application: { id: string }; secret: string }[]>;
+    input: NewApplication,
+  ): Promise<CreatedApplication>;
+  createApplications(
+    storage: PackageStorage,
+    pepper: Buffer,
+    inputs: readonly NewApplication[],
+  ): Promise<CreatedApplication[]>;
   DEFAULT_SCOPES: readonly string[];
+}
+
+/** The built server package (`smscx-oauth-server`), or null when it cannot be imported. */
+export async function importServerPackage(): Promise<ServerPackage | null> {
+  const specifier = 'smscx-oauth-server'; // a variable: no compile-time dependency on the built package
+  try {
+    const pkg = (await import(specifier)) as ServerPackage;
+    return typeof pkg.createApplications === 'function' ? pkg : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `count` applications named bench-0, bench-1, ... with every scope, as the seeders create them. */
+export function benchApplications(pkg: ServerPackage, count: number): NewApplication[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `bench-${i}`,
+    scopes: pkg.DEFAULT_SCOPES,
+    tokenExpiration: '1d' as const,
+  }));
 }
 
 /**
@@ -83,25 +134,13 @@ interface ServerPackage {
  * the package is not built.
  */
 async function packageSeeder(): Promise<Seeder | null> {
-  const specifier = 'smscx-oauth-server'; // a variable: no compile-time dependency on the built package
-  let pkg: ServerPackage;
-  try {
-    pkg = (await import(specifier)) as ServerPackage;
-  } catch {
-    return null;
-  }
-  if (typeof pkg.createApplications !== 'function' || typeof pkg.openSqliteStorage !== 'function')
-    return null;
+  const pkg = await importServerPackage();
+  if (pkg === null || typeof pkg.openSqliteStorage !== 'function') return null;
   return async (dbPath, count) => {
     const storage = pkg.openSqliteStorage(dbPath);
     try {
       const pepper = pkg.loadOrCreatePepper(join(dirname(resolve(dbPath)), 'pepper'));
-      const inputs = Array.from({ length: count }, (_, i) => ({
-        name: `bench-${i}`,
-        scopes: pkg.DEFAULT_SCOPES,
-        tokenExpiration: '1d' as const,
-      }));
-      const created = await pkg.createApplications(storage, pepper, inputs);
+      const created = await pkg.createApplications(storage, pepper, benchApplications(pkg, count));
       return created.map(({ application, secret }) => ({ id: application.id, secret }));
     } finally {
       await storage.close();

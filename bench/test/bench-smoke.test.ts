@@ -43,6 +43,8 @@ test('the harness benchmarks the ceiling target and writes md, json and svg repo
         'none',
         '--workers',
         'none',
+        '--postgres',
+        'none',
         '--micro',
         'none',
         '--out',

@@ -1,6 +1,13 @@
 // latest.md: the human report. Machine first (numbers mean nothing without it), then the load table,
 // the scale scenario, the micro-benchmarks, and the issue's targets as pass / fail.
-import { type BenchResults, type LoadRow, p99Ratio, scaleRoundSeconds, throughputRatio } from '../results.js';
+import {
+  type BenchResults,
+  type LoadRow,
+  type PartStatus,
+  p99Ratio,
+  scaleRoundSeconds,
+  throughputRatio,
+} from '../results.js';
 import { fmt } from '../stats.js';
 
 const mark = (pass: boolean | null) => (pass === null ? '— not measured' : pass ? '✅ pass' : '❌ fail');
@@ -157,6 +164,8 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('');
   }
 
+  out.push(...postgresSection(results));
+
   const sections = Object.entries(results.micro);
   if (sections.length > 0) {
     out.push('## Micro-benchmarks', '');
@@ -183,4 +192,90 @@ export function renderMarkdown(results: BenchResults): string {
   out.push('');
   out.push('Chart: [latest.svg](latest.svg). Raw runs: [latest.json](latest.json).', '');
   return out.join('\n');
+}
+
+/** `ok`, or `failed: <first line of the error>`. */
+const status = (p: PartStatus) => `${p.status}${p.error ? `: ${p.error.split('\n')[0]}` : ''}`;
+
+/** The PostgreSQL scenario: token req/s vs SQLite, startup with many applications, apps delete. */
+function postgresSection(results: BenchResults): string[] {
+  const pg = results.postgres;
+  if (pg === undefined) return [];
+  const out: string[] = ['## PostgreSQL: ours on PostgreSQL vs the same build on SQLite', ''];
+  out.push(
+    `PostgreSQL at \`${pg.database}\`, in schemas of this run (${pg.schemas.map((x) => `\`${x}\``).join(', ') || 'none'}), ` +
+      `${pg.schemasDropped ? 'all dropped at the end' : '**NOT all dropped**'}.`,
+    '',
+  );
+  if (pg.error) out.push(`**Not run** — ${pg.error.split('\n')[0]}`, '');
+
+  const { tokens, startup } = pg;
+  if (tokens) {
+    out.push('### Token endpoint', '');
+    out.push(
+      `The same ${fmt(tokens.apps)} applications (ids, secret hashes, pepper) in a SQLite file and in a PostgreSQL ` +
+        `schema; requests rotate over all of them; ${results.config.runs} interleaved rounds, who goes first ` +
+        'alternating; both servers pinned like `ours`. The token path must be served from memory, so the ' +
+        'database behind it must not show. Status: ' +
+        `${status(tokens)}.`,
+      '',
+    );
+    const rows = [tokens.sqlite, tokens.postgres].flatMap((row) => (row ? [{ row }] : []));
+    if (rows.length > 0) out.push(...loadTable(rows), '');
+    if (tokens.ratio !== undefined)
+      out.push(
+        `**PostgreSQL / SQLite req/s**: ${fmt(tokens.ratio * 100, 1)}% (median of the per-round ratios).`,
+        '',
+      );
+  }
+
+  if (startup) {
+    out.push(`### Startup with ${fmt(startup.apps)} applications`, '');
+    out.push(
+      'Spawn of `serve --workers 1` (pinned) → its listening line, median of the samples: the same method for both. ' +
+        `Status: ${status(startup)}.`,
+      '',
+    );
+    out.push(
+      '| storage | apps | seeding ms | startup ms (median) | samples ms |',
+      '|---|---:|---:|---:|---|',
+    );
+    out.push(
+      `| PostgreSQL | ${fmt(startup.apps)} | ${fmt(startup.seedMs)} | ${fmt(startup.startupMs)} | ` +
+        `${startup.startupSamples.map((x) => fmt(x)).join(', ')} |`,
+    );
+    const sqlite = results.scale.find((s) => s.apps === startup.apps && s.startupMs !== undefined);
+    if (sqlite)
+      out.push(
+        `| SQLite (scale scenario) | ${fmt(sqlite.apps)} | ${fmt(sqlite.seedMs)} | ${fmt(sqlite.startupMs)} | ` +
+          `${(sqlite.startupSamples ?? []).map((x) => fmt(x)).join(', ')} |`,
+      );
+    out.push('');
+  }
+
+  const del = pg.delete;
+  if (del) {
+    out.push(`### \`apps delete\` with ${del.instances} instances × \`--workers ${del.workers}\``, '');
+    out.push(
+      `Wall time of the shipped CLI as a process (spawn → exit 0), ${del.deleteMs.length} deletes of a freshly ` +
+        `created application while ${del.instances} \`serve --workers ${del.workers}\` instances (unpinned) share ` +
+        `the schema; the command returns once all ${fmt(del.processes)} live server processes serve the deletion ` +
+        '(checked after each: both instances answer 401). `apps list` on the same database, timed alternately ' +
+        "with the deletes, is the floor (node start-up, connecting); the difference is the guarantee's own cost. " +
+        `Not judged. Status: ${status(del)}.`,
+      '',
+    );
+    out.push('| command | runs | median ms | p90 ms |', '|---|---:|---:|---:|');
+    out.push(
+      `| \`apps delete <id>\` | ${del.deleteMs.length} | ${fmt(del.deleteMedianMs)} | ${fmt(del.deleteP90Ms)} |`,
+    );
+    out.push(`| \`apps list\` (floor) | ${del.listMs.length} | ${fmt(del.listMedianMs)} | |`);
+    out.push('');
+    if (del.deleteMedianMs !== undefined && del.listMedianMs !== undefined)
+      out.push(
+        `**The guarantee's cost** (median delete − median list): ${fmt(del.deleteMedianMs - del.listMedianMs)} ms.`,
+        '',
+      );
+  }
+  return out;
 }

@@ -41,22 +41,25 @@ export async function waitForBuild(timeoutMs = 30_000): Promise<void> {
 }
 
 /**
- * Starts the shipped server on an existing database whose applications are `credentials`, with
- * `workers` processes (`serve --workers`).
+ * Starts the shipped server on an existing database (a SQLite file or a PostgreSQL URL) whose
+ * applications are `credentials`, with `workers` processes (`serve --workers`) and `extraArgs`
+ * after the usual ones (e.g. `--pepper-file`, which a PostgreSQL URL needs: its default is
+ * ./data/pepper under the working directory, i.e. inside the repository).
  */
 export async function startOursOn(
   dbPath: string,
   credentials: Credential[],
   opts: StartOptions,
   workers = 1,
+  extraArgs: readonly string[] = [],
 ): Promise<RunningTarget> {
   try {
-    return await spawnOurs(dbPath, credentials, opts, workers);
+    return await spawnOurs(dbPath, credentials, opts, workers, extraArgs);
   } catch (err) {
     // Only a build that vanished under us is retried (once); any other failure is real.
     if (!/ERR_MODULE_NOT_FOUND|Cannot find module/.test((err as Error).message)) throw err;
     await waitForBuild();
-    return spawnOurs(dbPath, credentials, opts, workers);
+    return spawnOurs(dbPath, credentials, opts, workers, extraArgs);
   }
 }
 
@@ -65,6 +68,7 @@ async function spawnOurs(
   credentials: Credential[],
   opts: StartOptions,
   workers: number,
+  extraArgs: readonly string[],
 ): Promise<RunningTarget> {
   const port = await freePort();
   const server = await spawnServer({
@@ -85,6 +89,7 @@ async function spawnOurs(
       '1000/60',
       '--workers',
       String(workers),
+      ...extraArgs,
     ],
     cwd: REPO_DIR,
     cpu: opts.cpu,
