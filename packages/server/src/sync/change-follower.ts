@@ -162,6 +162,10 @@ export class ChangeFollower {
 
   // One log line per outage, not one per poll (20 a second).
   private readonly failed = (error: unknown): void => {
+    // After an outage longer than PROCESS_LIVENESS_MS this process counts as gone, and admin
+    // changes do not wait for it, until it reports again: the first poll that works reports at
+    // once (not at the next heartbeat, up to 500 ms later, while changes go unconfirmed).
+    this.reportedSeq = -1;
     if (this.failing) return;
     this.failing = true;
     this.options.onError(error);
