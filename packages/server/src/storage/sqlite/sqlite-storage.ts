@@ -181,6 +181,8 @@ function migrate(db: Database.Database): void {
 class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly statements;
+  /** The last empty {@link changesSince} answer: the data_version it saw and its `after`. */
+  private emptySince: { version: number; after: number } | undefined;
 
   constructor(db: Database.Database) {
     this.db = db;
@@ -235,6 +237,7 @@ class SqliteStorage implements Storage {
       appendChange: db.prepare('INSERT INTO change_log (entity, entity_id, changed_at) VALUES (?, ?, ?)'),
       pruneChanges: db.prepare('DELETE FROM change_log WHERE changed_at < ?'),
       latestChange: db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM change_log'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
       changesSince: db.prepare(
         'SELECT seq, entity, entity_id FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?',
       ),
@@ -255,6 +258,7 @@ class SqliteStorage implements Storage {
   }
 
   private recordChange(entity: ChangeEntity, entityId: string, now: number): void {
+    this.emptySince = undefined;
     const { lastInsertRowid } = this.statements.appendChange.run(entity, entityId, now);
     // Pruning on every write would double the cost of bulk creation; every 256th is plenty.
     if (BigInt(lastInsertRowid) % 256n === 0n)
@@ -424,7 +428,13 @@ class SqliteStorage implements Storage {
   }
 
   async changesSince(after: number, limit = 1000): Promise<ChangeRecord[]> {
+    // A follower asks this 20 times a second and the answer is nearly always "nothing". SQLite's
+    // data_version moves whenever another connection commits (this one's own writes reset the
+    // memo in recordChange), so an unchanged version after an empty answer is still empty.
+    const version = this.statements.dataVersion.get() as number;
+    if (version === this.emptySince?.version && after >= this.emptySince.after) return [];
     const rows = this.statements.changesSince.all(after, limit) as ChangeRow[];
+    this.emptySince = rows.length === 0 ? { version, after } : undefined;
     return rows.map((row) => ({ seq: row.seq, entity: row.entity, entityId: row.entity_id }));
   }
 
