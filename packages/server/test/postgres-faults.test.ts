@@ -4,13 +4,22 @@
 // reconnects and catches up by itself, nothing crashes, the log is not flooded). The restart
 // runs on a PostgreSQL server of this test's own (postgres-instance.ts), never the shared one.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PROCESS_LIVENESS_MS } from '../src/sync/change-follower.js';
-import { type CliResult, cli, requestToken, runInProcess, startServer, type TestServer } from './helpers.js';
-import { freePort, PostgresInstance } from './postgres-instance.js';
+import {
+  type CliResult,
+  childPids,
+  cli,
+  freePort,
+  requestToken,
+  runInProcess,
+  startServer,
+  type TestServer,
+} from './helpers.js';
+import { PostgresInstance } from './postgres-instance.js';
 
 const PASSWORD = 's3cret-pw';
 /** Requests per probe, sent at once, each on a new connection (spread over the workers). */
@@ -29,23 +38,6 @@ function assertOneLineError(result: CliResult, expected: RegExp, what: string): 
   assert.match(result.stderr, expected, what);
   assert.ok(!output.includes(PASSWORD), `${what}: the password is shown: ${output}`);
   assert.doesNotMatch(output, STACK_LINE, `${what}: a stack trace is shown`);
-}
-
-/** PIDs of the live child processes of `pid` (Linux /proc). */
-function childPids(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid ...": comm may contain spaces, so read after the last ')'.
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === pid && state !== 'Z') children.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return children.sort((a, b) => a - b);
 }
 
 /** The server's JSON log lines (stdout) whose `msg` says `msg`, counted per process. */

@@ -4,28 +4,15 @@
 // to run as root).
 import { execFile } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './helpers.js';
 
 const run = promisify(execFile);
 
 /** Where the PostgreSQL 15 server binaries are (override with SMSCX_TEST_PG_BIN). */
 export const PG_BIN = process.env.SMSCX_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-
-/** A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** One PostgreSQL server: `start()`, `stop()`, `start()` again, then `destroy()`. */
 export class PostgresInstance {

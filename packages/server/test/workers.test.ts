@@ -2,12 +2,12 @@
 // limit counters) and N worker processes sharing the port. The limits must hold whichever
 // worker answers, and survive a worker that dies and is restarted.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { resolveConfig } from '../src/config/options.js';
 import {
   basic,
+  childPids,
   cli,
   envelope,
   FORM,
@@ -18,23 +18,6 @@ import {
   type TestServer,
   tempDb,
 } from './helpers.js';
-
-/** PIDs of the live child processes of `pid` (Linux /proc). */
-function childPids(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid ...": comm may contain spaces, so read after the last ')'.
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === pid && state !== 'Z') children.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return children.sort();
-}
 
 /** PIDs of the processes that wrote a per-request debug line (`"msg":"request"`). */
 function answeringPids(server: TestServer): Set<number> {
