@@ -62,6 +62,12 @@ export interface BuildAppOptions {
   readonly logger?: Logger;
   /** How often to look for changes made by other processes (besides push notifications). Default 50 ms. */
   readonly changePollIntervalMs?: number;
+  /**
+   * Proxies (IP addresses, CIDR ranges) whose `X-Forwarded-For` is believed: from them, the client
+   * IP (the failed-authentication budget's key) is the nearest untrusted address in that header.
+   * Default none: the TCP peer is the client, and a forwarded header changes nothing.
+   */
+  readonly trustProxy?: readonly string[];
   /** The clock (epoch ms) of tokens, rate limits, key retention and expiry. Default `Date.now`. */
   readonly now?: Clock;
 }
@@ -133,6 +139,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    ...(options.trustProxy !== undefined && options.trustProxy.length > 0
+      ? { trustProxy: [...options.trustProxy] }
+      : {}),
   });
   const limits =
     options.rateLimits ??

@@ -77,6 +77,7 @@ export async function startServer(
       authFailureLimit: config.authFailureLimit,
       host: config.host,
       audience: config.audience,
+      trustProxy: config.trustProxy,
       scopes: config.scopes,
       logger: createLogger(config.logLevel),
       ...(config.issuer === undefined ? {} : { issuer: config.issuer }),

@@ -58,6 +58,8 @@ export interface InProcessOptions {
   readonly clock?: TestClock;
   /** Default: a silent logger. */
   readonly logger?: Logger;
+  /** `--trust-proxy`: proxies whose `X-Forwarded-For` is believed. Default none. */
+  readonly trustProxy?: readonly string[];
 }
 
 /** What {@link InProcessServer.createApplication} takes; everything optional. */
@@ -135,6 +137,7 @@ export async function inProcessServer(options: InProcessOptions = {}): Promise<I
     ...(options.authFailureLimit === undefined ? {} : { authFailureLimit: options.authFailureLimit }),
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     ...(options.audience === undefined ? {} : { audience: options.audience }),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
   const applied = async <T>(change: Promise<T>): Promise<T> => {
     const result = await change;

@@ -37,6 +37,7 @@ export async function runServe(args: string[], io: CliIo): Promise<void> {
         scopes: values['scope-catalogue'],
         pepperFile: values['pepper-file'],
         workers: values.workers,
+        trustProxy: values['trust-proxy'],
       },
       io.env,
     );
@@ -65,5 +66,6 @@ const SERVE_OPTIONS = {
   'scope-catalogue': { type: 'string' },
   'pepper-file': { type: 'string' },
   workers: { type: 'string' },
+  'trust-proxy': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;

@@ -25,6 +25,7 @@ serve options (flag, environment variable, default)
   --scope-catalogue <scopes>     SMSCX_SCOPES               sms viber whatsapp ... otp
   --pepper-file <path>           SMSCX_PEPPER_FILE          <db folder>/pepper (PostgreSQL: ./data/pepper)
   --workers <N>                  SMSCX_WORKERS              number of CPU cores (1 = one process)
+  --trust-proxy <list>           SMSCX_TRUST_PROXY          none (proxy addresses/CIDRs whose X-Forwarded-For is believed)
 
 apps and keys options
   --db <path|url>                SMSCX_DB                   ./data/smscx-oauth.db (or postgres://user@host:5432/db)

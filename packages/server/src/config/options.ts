@@ -8,6 +8,7 @@ import {
   parsePort,
   parseRateLimit,
   parseScopeCatalogue,
+  parseTrustedProxies,
   parseWorkers,
   type RateLimitSetting,
 } from './values.js';
@@ -29,6 +30,7 @@ import {
  * | `--scope-catalogue` | `SMSCX_SCOPES` | `sms viber whatsapp multichannel conversations groups templates originators numbers reports shortlinks attachments optouts otp` |
  * | `--pepper-file` | `SMSCX_PEPPER_FILE` | `<folder of the db>/pepper`; `./data/pepper` for PostgreSQL |
  * | `--workers N` | `SMSCX_WORKERS` | the number of CPU cores (`os.availableParallelism()`) |
+ * | `--trust-proxy` | `SMSCX_TRUST_PROXY` | none: the client IP is the TCP peer's |
  *
  * @module
  */
@@ -54,6 +56,8 @@ export interface ServerConfig {
   readonly pepperFile: string;
   /** Server processes sharing the port; 1 = a single process, no cluster primary. */
   readonly workers: number;
+  /** Proxies (addresses, CIDR ranges) whose `X-Forwarded-For` names the client; empty: none. */
+  readonly trustProxy: readonly string[];
 }
 
 /** Environment variable of every option. */
@@ -69,6 +73,7 @@ export const ENV = {
   scopes: 'SMSCX_SCOPES',
   pepperFile: 'SMSCX_PEPPER_FILE',
   workers: 'SMSCX_WORKERS',
+  trustProxy: 'SMSCX_TRUST_PROXY',
 } as const;
 
 /** Defaults of every option that has one. */
@@ -95,6 +100,7 @@ export interface ConfigInput {
   readonly scopes?: string | undefined;
   readonly pepperFile?: string | undefined;
   readonly workers?: string | undefined;
+  readonly trustProxy?: string | undefined;
 }
 
 /**
@@ -158,6 +164,7 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     scopes,
     pepperFile,
     workers: parseWorkers(pick('workers') ?? String(defaultWorkers())),
+    trustProxy: parseTrustedProxies(pick('trustProxy') ?? ''),
   };
 }
 

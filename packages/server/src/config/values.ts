@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isPostgresUrl } from '../storage/database-url.js';
@@ -86,4 +87,28 @@ export function parseScopeCatalogue(value: string): string[] {
 export function defaultPepperFile(db: string): string {
   if (isPostgresUrl(db)) return resolve('data', 'pepper');
   return join(dirname(resolve(db)), 'pepper');
+}
+
+/**
+ * Parses `--trust-proxy`: comma-separated IP addresses and CIDR ranges (`127.0.0.1`,
+ * `10.0.0.0/8`, `::1`, `fd00::/8`) of the proxies whose `X-Forwarded-For` is believed. Empty:
+ * none. @throws ConfigError
+ */
+export function parseTrustedProxies(value: string): string[] {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) {
+    const [address = '', bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 4 ? 32 : 128;
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !validBits || extra !== undefined) {
+      throw new ConfigError(
+        `trust proxy must list IP addresses or CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8 (got ${JSON.stringify(entry.slice(0, 64))})`,
+      );
+    }
+  }
+  return entries;
 }
