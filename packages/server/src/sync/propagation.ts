@@ -18,6 +18,8 @@ const CHECK_INTERVAL_MS = 10;
 export class PropagationError extends Error {
   /** The lagging processes' labels. */
   readonly lagging: readonly string[];
+  /** The change sequence number that was waited for. */
+  readonly seq: number;
 
   constructor(seq: number, lagging: readonly string[], timeoutMs: number) {
     super(
@@ -27,9 +29,6 @@ export class PropagationError extends Error {
     this.lagging = lagging;
     this.seq = seq;
   }
-
-  /** The change sequence number that was waited for. */
-  readonly seq: number;
 }
 
 /** Options of {@link awaitPropagation}. */
