@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../src/storage/types.js';
-import { PROCESS_LIVENESS_MS } from '../src/sync/change-follower.js';
+import { ChangeFollower, PROCESS_LIVENESS_MS } from '../src/sync/change-follower.js';
 import { awaitPropagation, PropagationError } from '../src/sync/propagation.js';
 
 describe('awaitPropagation', () => {
@@ -49,5 +49,29 @@ describe('awaitPropagation', () => {
     await storage.reportProcess('a', 10);
     await storage.reportProcess('b', 9, longAgo);
     await awaitPropagation(storage, 10, { timeoutMs: 0 });
+  });
+});
+
+describe('ChangeFollower.register', () => {
+  it('drops the rows of processes gone for a day, and keeps the others', async () => {
+    const storage = openSqliteStorage(':memory:');
+    try {
+      const now = Date.now();
+      await storage.registerProcess(
+        { id: 'crashed', label: 'old pid 1', appliedSeq: 0 },
+        now - 25 * 3600_000,
+      );
+      await storage.registerProcess({ id: 'recent', label: 'new pid 2', appliedSeq: 0 }, now - 3600_000);
+      const follower = new ChangeFollower(
+        storage,
+        { application: async () => {}, signingKeys: async () => {} },
+        { onError: (error) => assert.fail(String(error)) },
+      );
+      await follower.register();
+      const ids = (await storage.listProcesses(0)).map((process) => process.id).sort();
+      assert.deepEqual(ids, [follower.processId, 'recent'].sort());
+    } finally {
+      await storage.close();
+    }
   });
 });

@@ -19,6 +19,9 @@ export const HEARTBEAT_INTERVAL_MS = 500;
  */
 export const PROCESS_LIVENESS_MS = 2000;
 
+/** A process table row this much older than its last heartbeat is deleted at the next start. */
+const STALE_PROCESS_ROW_MS = 24 * 60 * 60 * 1000;
+
 /** Callbacks for what changed. */
 export interface ChangeHandlers {
   /** An application was created, changed or deleted. */
@@ -83,8 +86,13 @@ export class ChangeFollower {
     return this.lastSeq;
   }
 
-  /** Adds this process to the process table (as having applied nothing yet). */
+  /**
+   * Adds this process to the process table (as having applied nothing yet), and drops the rows
+   * of processes gone for a day: a crashed process never unregisters, and rows of those only
+   * appear at starts, so clearing them at each start keeps the table small.
+   */
   async register(): Promise<void> {
+    await this.storage.pruneProcesses(Date.now() - STALE_PROCESS_ROW_MS);
     await this.storage.registerProcess({ id: this.processId, label: this.label, appliedSeq: 0 });
   }
 
