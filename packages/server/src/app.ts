@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { hostname } from 'node:os';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { ApplicationCache } from './cache/application-cache.js';
@@ -16,11 +15,12 @@ import { clientErrorHandler, frameworkErrorHandler, registerErrorHandler } from 
 import { BODY_LIMIT_BYTES, registerRawBody } from './http/form-body.js';
 import { registerRequestContext, requestIdFor } from './http/request-context.js';
 import { ensureSigningKey, KeyRing } from './keys/key-ring.js';
-import { MemoryRateLimits, type TokenRateLimits } from './limits/rate-limits.js';
+import { MemoryWindowStore, RateLimiter, type TokenRateLimits, type WindowStore } from './limits/index.js';
 import { createLogger } from './logger.js';
 import { registerRoutes } from './routes/index.js';
 import type { Storage } from './storage/types.js';
 import { CHANGE_POLL_INTERVAL_MS, ChangeFollower } from './sync/change-follower.js';
+import { listeningLabel, otherLiveInstances } from './sync/instances.js';
 import { ClientCredentialsGrant } from './tokens/client-credentials.js';
 import { baseUrl, Issuer } from './tokens/issuer.js';
 import { AccessTokenChecker } from './tokens/token-checker.js';
@@ -46,9 +46,12 @@ export interface BuildAppOptions {
   /** Failed authentications per client IP. Default 20/60. */
   readonly authFailureLimit?: RateLimitSetting;
   /**
-   * Where the two limits are counted. Default: in this process's memory, from `rateLimit`
-   * and `authFailureLimit`. `serve --workers N` passes limiters shared by all workers.
+   * Where the two limits are counted. Default: in this process's memory. `serve` passes the
+   * cluster primary's store to a worker, and a Redis store with `--redis`. The app opens it and
+   * closes it with itself.
    */
+  readonly rateLimitStore?: WindowStore;
+  /** The two limits, counted and decided elsewhere (replaces `rateLimitStore`; not closed by the app). */
   readonly rateLimits?: TokenRateLimits;
   /** `iss` claim. Default `http://<host>:<bound port>`, resolved when the app listens. */
   readonly issuer?: string | undefined;
@@ -143,13 +146,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       ? { trustProxy: [...options.trustProxy] }
       : {}),
   });
-  const limits =
-    options.rateLimits ??
-    new MemoryRateLimits(
-      options.rateLimit ?? { points: 600, durationSeconds: 60 },
-      options.authFailureLimit ?? { points: 20, durationSeconds: 60 },
-      now,
-    );
+  const limits = options.rateLimits ?? (await openRateLimiter(options, now));
   const grant = new ClientCredentialsGrant(keys, {
     issuer,
     audience: options.audience ?? DEFAULTS.audience,
@@ -178,11 +175,42 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const address = app.server.address();
     issuer.resolveFrom(address);
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    await follower.relabel(`${hostname()} ${baseUrl(host, port)} pid ${process.pid}`);
+    const url = baseUrl(host, port);
+    await follower.relabel(listeningLabel(url));
+    if (options.rateLimitStore?.sharedAcrossInstances !== true)
+      await warnOfOtherInstances(storage, url, logger);
   });
   app.addHook('onClose', async () => {
     await follower.stop();
+    if (limits instanceof RateLimiter) await limits.close();
   });
   await follower.start(options.changePollIntervalMs ?? CHANGE_POLL_INTERVAL_MS);
   return app;
+}
+
+/** The rate limiter over `options.rateLimitStore` (default: this process's memory), opened. */
+async function openRateLimiter(options: BuildAppOptions, now: Clock): Promise<RateLimiter> {
+  const requests = options.rateLimit ?? { points: 600, durationSeconds: 60 };
+  const authFailures = options.authFailureLimit ?? { points: 20, durationSeconds: 60 };
+  const store = options.rateLimitStore ?? new MemoryWindowStore(requests, authFailures);
+  const limiter = new RateLimiter(store, requests, authFailures, now);
+  await limiter.open();
+  return limiter;
+}
+
+/**
+ * Without a store shared by every instance (`--redis`), each instance counts its own rate limits:
+ * say so once at start when another instance serves the same database.
+ */
+async function warnOfOtherInstances(storage: Storage, url: string, logger: Logger): Promise<void> {
+  try {
+    const others = await otherLiveInstances(storage, url);
+    if (others.length === 0) return;
+    logger.warn(
+      { otherInstances: others },
+      'another server instance uses this database: without --redis each instance counts its own rate limits',
+    );
+  } catch {
+    // The database is away: the follower reports that; this check is only advice.
+  }
 }

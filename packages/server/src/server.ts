@@ -4,7 +4,7 @@ import { buildApp } from './app.js';
 import type { ServerConfig } from './config/options.js';
 import { loadOrCreatePepper } from './domain/secrets.js';
 import { ensureSigningKey } from './keys/key-ring.js';
-import type { TokenRateLimits } from './limits/rate-limits.js';
+import { createWindowStore, type WindowStore } from './limits/index.js';
 import { createLogger } from './logger.js';
 import { openStorage } from './storage/open.js';
 import type { Storage } from './storage/types.js';
@@ -31,8 +31,11 @@ export interface StartServerOptions {
    * whose primary did the first-start work and prints those lines once; a worker prints nothing.
    */
   readonly role?: 'standalone' | 'worker';
-  /** Limiters shared with other processes (a cluster worker). Default: in this process's memory. */
-  readonly rateLimits?: TokenRateLimits;
+  /**
+   * Where this process counts rate limits without Redis (a cluster worker: the primary's store).
+   * Default: this process's memory. With `config.redis`, the fallback while Redis is away.
+   */
+  readonly localRateLimitStore?: WindowStore;
 }
 
 /**
@@ -70,18 +73,25 @@ export async function startServer(
       await ensureSigningKey(storage, pepper);
       created = await createDefaultApplication(storage, pepper, config);
     }
+    const logger = createLogger(config.logLevel);
     const app = await buildApp({
       storage,
       pepper,
       rateLimit: config.rateLimit,
       authFailureLimit: config.authFailureLimit,
+      rateLimitStore: createWindowStore({
+        requests: config.rateLimit,
+        authFailures: config.authFailureLimit,
+        redis: config.redis,
+        local: options.localRateLimitStore,
+        logger,
+      }),
       host: config.host,
       audience: config.audience,
       trustProxy: config.trustProxy,
       scopes: config.scopes,
-      logger: createLogger(config.logLevel),
+      logger,
       ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
-      ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
     });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();

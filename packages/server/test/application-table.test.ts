@@ -6,7 +6,6 @@ import { describe, it } from 'node:test';
 import { ApplicationCache } from '../src/cache/application-cache.js';
 import { ApplicationTable } from '../src/cache/application-table.js';
 import { ScopeCatalogue } from '../src/domain/scopes.js';
-import { FixedWindowCounter, WindowSlots } from '../src/limits/rate-limits.js';
 import type { ApplicationRecord } from '../src/storage/types.js';
 
 const newId = (): string => randomBytes(20).toString('hex');
@@ -175,50 +174,5 @@ describe('ApplicationCache', () => {
     cache.put({ ...app, tokenExpiration: 'never' });
     cache.remove(app.id);
     assert.equal(cache.anyNeverExpiring, false);
-  });
-});
-
-describe('WindowSlots', () => {
-  const setting = { points: 3, durationSeconds: 60 };
-
-  it('counts every event in a window, over the limit too, and starts over when it ends', () => {
-    const windows = new WindowSlots(setting);
-    const at = 1_000_000;
-    const results = [1, 2, 3, 4].map(() => windows.hit(5, 1, at));
-    assert.deepEqual(
-      results.map((r) => [r.state.remaining, r.limited]),
-      [
-        [2, false],
-        [1, false],
-        [0, false],
-        [0, true],
-      ],
-    );
-    assert.equal(results[0]!.state.msBeforeReset, 60_000);
-    assert.deepEqual(windows.peek(5, 1, at + 59_999), { limit: 3, remaining: 0, msBeforeReset: 1 });
-    assert.equal(windows.hit(5, 1, at + 60_000).state.remaining, 2);
-  });
-
-  it('gives a new owner of a slot a fresh window', () => {
-    const windows = new WindowSlots(setting);
-    for (let i = 0; i < 4; i++) windows.hit(0, 1, 10);
-    assert.equal(windows.peek(0, 2, 10).remaining, 3);
-    assert.equal(windows.hit(0, 2, 10).state.remaining, 2);
-  });
-});
-
-describe('FixedWindowCounter', () => {
-  it('keeps keys apart, and gives ended windows’ slots to new keys without mixing counts', () => {
-    const counter = new FixedWindowCounter({ points: 2, durationSeconds: 1 });
-    counter.hit('a', 0);
-    counter.hit('a', 0);
-    assert.equal(counter.hit('a', 0).limited, true);
-    assert.equal(counter.hit('b', 0).state.remaining, 1);
-    // 'a' and 'b' ended; 'c' arrives after the sweep interval and may take one of their slots.
-    assert.equal(counter.hit('c', 1_000).state.remaining, 1);
-    assert.equal(counter.hit('d', 1_000).state.remaining, 1);
-    assert.equal(counter.peek('c', 1_000).remaining, 1);
-    assert.equal(counter.peek('a', 1_000).remaining, 2);
-    assert.equal(counter.hit('a', 1_000).state.remaining, 1);
   });
 });

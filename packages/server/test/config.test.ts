@@ -42,6 +42,38 @@ describe('configuration', () => {
     assert.throws(() => resolveConfig({ port: '70000' }, {}), ConfigError);
   });
 
+  it('resolves the Redis options, and refuses them without --redis or malformed', () => {
+    assert.equal(resolveConfig({}, {}).redis, undefined);
+    assert.deepEqual(resolveConfig({}, { SMSCX_REDIS_URL: 'redis://10.0.0.5:6379/2' }).redis, {
+      url: 'redis://10.0.0.5:6379/2',
+      prefix: 'smscx-oauth:',
+      timeoutMs: 50,
+      failure: 'open',
+    });
+    const env = {
+      SMSCX_REDIS_URL: 'rediss://app:pw@cache.example.test:6380',
+      SMSCX_REDIS_FAILURE: 'closed',
+      SMSCX_REDIS_TIMEOUT_MS: '20',
+      SMSCX_REDIS_PREFIX: 'eu1:',
+    };
+    assert.deepEqual(resolveConfig({ redisTimeout: '35' }, env).redis, {
+      url: 'rediss://app:pw@cache.example.test:6380',
+      prefix: 'eu1:',
+      timeoutMs: 35,
+      failure: 'closed',
+    });
+    const refused = (input: Parameters<typeof resolveConfig>[0], pattern: RegExp): void =>
+      assert.throws(
+        () => resolveConfig(input, {}),
+        (error: unknown) => error instanceof ConfigError && pattern.test(error.message),
+      );
+    refused({ redisFailure: 'closed' }, /SMSCX_REDIS_FAILURE \(or its flag\) needs --redis/);
+    refused({ redis: 'http://cache:6379' }, /redis must be a URL like redis:\/\//);
+    refused({ redis: 'redis://:hunter2@cache:6379/x' }, /^(?!.*hunter2)/);
+    refused({ redis: 'redis://cache:6379', redisFailure: 'ajar' }, /one of open, closed/);
+    refused({ redis: 'redis://cache:6379', redisTimeout: '0' }, /1-10000/);
+  });
+
   it('applies issuer, audience, scope catalogue and rate limit from the environment', async () => {
     const tmp = tempDb();
     const env = {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import {
@@ -17,9 +18,10 @@ import {
 } from '../src/admin/applications.js';
 import { rotateKeys } from '../src/admin/keys.js';
 import { buildApp } from '../src/app.js';
-import type { RateLimitSetting } from '../src/config/options.js';
+import type { LogLevel, RateLimitSetting } from '../src/config/options.js';
 import type { TokenExpiration } from '../src/contract/expiration.js';
 import { DEFAULT_SCOPES } from '../src/domain/scopes.js';
+import type { WindowStore } from '../src/limits/index.js';
 import { createLogger } from '../src/logger.js';
 import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../src/storage/types.js';
@@ -47,6 +49,18 @@ export function testClock(start: number = Date.now()): TestClock {
   return clock;
 }
 
+/** A logger at `level` that appends every line it writes to `lines`. */
+export function collectingLogger(level: LogLevel): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  return { logger: createLogger(level, sink), lines };
+}
+
 /** Options of {@link inProcessServer}. */
 export interface InProcessOptions {
   readonly rateLimit?: RateLimitSetting;
@@ -60,6 +74,13 @@ export interface InProcessOptions {
   readonly logger?: Logger;
   /** `--trust-proxy`: proxies whose `X-Forwarded-For` is believed. Default none. */
   readonly trustProxy?: readonly string[];
+  /** Where the rate limits are counted. Default: the app's own memory. */
+  readonly rateLimitStore?: WindowStore;
+  /**
+   * Serve the database of another in-process server (a second instance on the same SQLite file,
+   * with its pepper). Default: a fresh database in a temp folder, removed on close.
+   */
+  readonly sameDatabaseAs?: InProcessServer;
 }
 
 /** What {@link InProcessServer.createApplication} takes; everything optional. */
@@ -121,10 +142,11 @@ export async function injectRequest(
 
 /** Builds the app on a fresh SQLite file in a temp folder. */
 export async function inProcessServer(options: InProcessOptions = {}): Promise<InProcessServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'smscx-oauth-fixture-'));
-  const db = join(dir, 'smscx-oauth.db');
+  const shared = options.sameDatabaseAs;
+  const dir = shared === undefined ? mkdtempSync(join(tmpdir(), 'smscx-oauth-fixture-')) : undefined;
+  const db = shared?.db ?? join(dir!, 'smscx-oauth.db');
   const storage = openSqliteStorage(db);
-  const pepper = randomBytes(32);
+  const pepper = shared?.pepper ?? randomBytes(32);
   const clock = options.clock ?? testClock();
   const scopes = options.scopes ?? DEFAULT_SCOPES;
   const app = await buildApp({
@@ -138,6 +160,7 @@ export async function inProcessServer(options: InProcessOptions = {}): Promise<I
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     ...(options.audience === undefined ? {} : { audience: options.audience }),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ...(options.rateLimitStore === undefined ? {} : { rateLimitStore: options.rateLimitStore }),
   });
   const applied = async <T>(change: Promise<T>): Promise<T> => {
     const result = await change;
@@ -204,7 +227,7 @@ export async function inProcessServer(options: InProcessOptions = {}): Promise<I
     async close() {
       await app.close();
       await storage.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

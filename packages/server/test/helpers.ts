@@ -346,3 +346,19 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Resolves once `fact` holds (checked every 10 ms); fails naming `what` when it still does not
+ * after `timeoutMs`, a bound for a broken fact, never a wait the test relies on.
+ */
+export async function waitFor(
+  fact: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fact())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,25 +1,9 @@
 // Secrets never reach a log line, even at the most verbose level. The app is built in process
 // (fixture.ts) with a logger that collects its lines in memory.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { Logger } from 'pino';
-import type { LogLevel } from '../src/config/options.js';
-import { createLogger } from '../src/logger.js';
-import { inProcessServer } from './fixture.js';
+import { collectingLogger, inProcessServer } from './fixture.js';
 import { basic, FORM, requestToken, send } from './helpers.js';
-
-/** A logger at `level` that appends every line it writes to `lines`. */
-function collectingLogger(level: LogLevel): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, callback) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      callback();
-    },
-  });
-  return { logger: createLogger(level, sink), lines };
-}
 
 describe('logging', () => {
   it('logs requests at debug level without secrets or Authorization values', async () => {

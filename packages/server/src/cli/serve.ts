@@ -38,6 +38,10 @@ export async function runServe(args: string[], io: CliIo): Promise<void> {
         pepperFile: values['pepper-file'],
         workers: values.workers,
         trustProxy: values['trust-proxy'],
+        redis: values.redis,
+        redisFailure: values['redis-failure'],
+        redisTimeout: values['redis-timeout'],
+        redisPrefix: values['redis-prefix'],
       },
       io.env,
     );
@@ -67,5 +71,9 @@ const SERVE_OPTIONS = {
   'pepper-file': { type: 'string' },
   workers: { type: 'string' },
   'trust-proxy': { type: 'string' },
+  redis: { type: 'string' },
+  'redis-failure': { type: 'string' },
+  'redis-timeout': { type: 'string' },
+  'redis-prefix': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;

@@ -26,6 +26,10 @@ serve options (flag, environment variable, default)
   --pepper-file <path>           SMSCX_PEPPER_FILE          <db folder>/pepper (PostgreSQL: ./data/pepper)
   --workers <N>                  SMSCX_WORKERS              number of CPU cores (1 = one process)
   --trust-proxy <list>           SMSCX_TRUST_PROXY          none (proxy addresses/CIDRs whose X-Forwarded-For is believed)
+  --redis <url>                  SMSCX_REDIS_URL            none (redis://[user:pass@]host:port[/db]: limits shared by every instance)
+  --redis-failure <mode>         SMSCX_REDIS_FAILURE        open (Redis unreachable: open = count per instance, closed = 503)
+  --redis-timeout <ms>           SMSCX_REDIS_TIMEOUT_MS     50 (longest wait for Redis in a request)
+  --redis-prefix <prefix>        SMSCX_REDIS_PREFIX         smscx-oauth: (prefix of every Redis key)
 
 apps and keys options
   --db <path|url>                SMSCX_DB                   ./data/smscx-oauth.db (or postgres://user@host:5432/db)

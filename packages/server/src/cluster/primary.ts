@@ -1,6 +1,7 @@
 /**
  * The primary of `serve --workers N` (node:cluster): does the first-start work once, forks
- * the workers that share the port, holds the rate-limit counters for all of them, restarts a
+ * the workers that share the port, holds the rate-limit counters for all of them (without
+ * `--redis`, or while Redis is away), restarts a
  * worker that dies (with a growing delay) and stops them all on SIGTERM/SIGINT.
  *
  * @module
@@ -8,10 +9,10 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/options.js';
+import { ClusterStoreHost } from '../limits/index.js';
 import { createLogger } from '../logger.js';
 import { banner, initializeDatabase } from '../server.js';
 import { isClusterMessage } from './messages.js';
-import { RateLimitHost } from './shared-rate-limits.js';
 
 /** First delay before restarting a crashed worker; doubles while it keeps crashing quickly. */
 export const RESTART_DELAY_MIN_MS = 100;
@@ -47,7 +48,8 @@ export async function runPrimary(config: ServerConfig, options: PrimaryOptions =
   const logger = options.logger ?? createLogger(config.logLevel);
   const created = await initializeDatabase(config);
 
-  const limits = new RateLimitHost(config.rateLimit, config.authFailureLimit, () => liveWorkers());
+  // Also with --redis: the workers count here while Redis is unreachable.
+  const limits = new ClusterStoreHost(config.rateLimit, config.authFailureLimit, () => liveWorkers());
   const slots: Slot[] = Array.from({ length: config.workers }, (_, index) => ({
     index,
     worker: undefined,

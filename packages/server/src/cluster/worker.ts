@@ -1,15 +1,15 @@
 /**
  * A worker of `serve --workers N`: the same server as a single process, except that the
- * first-start work and the output lines are the primary's, and the rate limits are asked
- * of the primary ({@link ClusterRateLimits}).
+ * first-start work and the output lines are the primary's, and the rate limits are counted by
+ * the primary ({@link ClusterWindowStore}), or in Redis with `--redis`.
  *
  * @module
  */
 import type { ServerConfig } from '../config/options.js';
+import { ClusterWindowStore } from '../limits/index.js';
 import { startServer } from '../server.js';
 import type { ListeningMessage } from './messages.js';
 import { isClusterMessage } from './messages.js';
-import { ClusterRateLimits } from './shared-rate-limits.js';
 
 /** Runs this process as a cluster worker until the primary (or a signal) says stop. */
 export async function runWorker(config: ServerConfig): Promise<void> {
@@ -26,9 +26,8 @@ export async function runWorker(config: ServerConfig): Promise<void> {
   process.once('SIGTERM', () => stop());
   process.once('SIGINT', () => stop());
 
-  const rateLimits = new ClusterRateLimits(config.authFailureLimit, process as Required<NodeJS.Process>);
-  await rateLimits.loadBlocked();
-  const server = await startServer(config, { role: 'worker', rateLimits });
+  const localRateLimitStore = new ClusterWindowStore(process as Required<NodeJS.Process>);
+  const server = await startServer(config, { role: 'worker', localRateLimitStore });
 
   let stopping = false;
   stop = (): void => {

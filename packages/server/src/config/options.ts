@@ -7,6 +7,9 @@ import {
   parseLogLevel,
   parsePort,
   parseRateLimit,
+  parseRedisFailure,
+  parseRedisTimeout,
+  parseRedisUrl,
   parseScopeCatalogue,
   parseTrustedProxies,
   parseWorkers,
@@ -31,6 +34,10 @@ import {
  * | `--pepper-file` | `SMSCX_PEPPER_FILE` | `<folder of the db>/pepper`; `./data/pepper` for PostgreSQL |
  * | `--workers N` | `SMSCX_WORKERS` | the number of CPU cores (`os.availableParallelism()`) |
  * | `--trust-proxy` | `SMSCX_TRUST_PROXY` | none: the client IP is the TCP peer's |
+ * | `--redis` | `SMSCX_REDIS_URL` | none: each instance counts its own rate limits |
+ * | `--redis-failure` | `SMSCX_REDIS_FAILURE` | `open` (count per instance while Redis is away; `closed`: 503) |
+ * | `--redis-timeout` | `SMSCX_REDIS_TIMEOUT_MS` | `50` (longest wait for Redis in a request, ms) |
+ * | `--redis-prefix` | `SMSCX_REDIS_PREFIX` | `smscx-oauth:` (prefix of every Redis key) |
  *
  * @module
  */
@@ -58,6 +65,19 @@ export interface ServerConfig {
   readonly workers: number;
   /** Proxies (addresses, CIDR ranges) whose `X-Forwarded-For` names the client; empty: none. */
   readonly trustProxy: readonly string[];
+  /** Rate limits counted in Redis, shared by every instance; undefined: per instance. */
+  readonly redis: RedisLimitsConfig | undefined;
+}
+
+/** `--redis` and the options that only apply with it. */
+export interface RedisLimitsConfig {
+  readonly url: string;
+  /** Prefix of every key and channel, so several deployments can share one Redis. */
+  readonly prefix: string;
+  /** Longest wait for one Redis answer during a request (ms). */
+  readonly timeoutMs: number;
+  /** While Redis is unreachable: `open` counts per instance, `closed` answers 503. */
+  readonly failure: 'open' | 'closed';
 }
 
 /** Environment variable of every option. */
@@ -74,6 +94,10 @@ export const ENV = {
   pepperFile: 'SMSCX_PEPPER_FILE',
   workers: 'SMSCX_WORKERS',
   trustProxy: 'SMSCX_TRUST_PROXY',
+  redis: 'SMSCX_REDIS_URL',
+  redisFailure: 'SMSCX_REDIS_FAILURE',
+  redisTimeout: 'SMSCX_REDIS_TIMEOUT_MS',
+  redisPrefix: 'SMSCX_REDIS_PREFIX',
 } as const;
 
 /** Defaults of every option that has one. */
@@ -85,6 +109,9 @@ export const DEFAULTS = {
   authFailureLimit: '20/60',
   logLevel: 'info' as LogLevel,
   audience: 'https://api.sms.cx',
+  redisFailure: 'open',
+  redisTimeoutMs: '50',
+  redisPrefix: 'smscx-oauth:',
 } as const;
 
 /** Raw option values as given on the command line (undefined = not given). */
@@ -101,6 +128,10 @@ export interface ConfigInput {
   readonly pepperFile?: string | undefined;
   readonly workers?: string | undefined;
   readonly trustProxy?: string | undefined;
+  readonly redis?: string | undefined;
+  readonly redisFailure?: string | undefined;
+  readonly redisTimeout?: string | undefined;
+  readonly redisPrefix?: string | undefined;
 }
 
 /**
@@ -165,6 +196,27 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     pepperFile,
     workers: parseWorkers(pick('workers') ?? String(defaultWorkers())),
     trustProxy: parseTrustedProxies(pick('trustProxy') ?? ''),
+    redis: resolveRedis(pick),
+  };
+}
+
+/** `--redis` with its options; the options without `--redis` are a mistake worth saying. */
+function resolveRedis(pick: (key: keyof typeof ENV) => string | undefined): RedisLimitsConfig | undefined {
+  const url = pick('redis');
+  if (url === undefined) {
+    const stray = (['redisFailure', 'redisTimeout', 'redisPrefix'] as const).find(
+      (key) => pick(key) !== undefined,
+    );
+    if (stray !== undefined) throw new ConfigError(`${ENV[stray]} (or its flag) needs --redis`);
+    return undefined;
+  }
+  const prefix = pick('redisPrefix') ?? DEFAULTS.redisPrefix;
+  if (prefix.length > 100) throw new ConfigError('redis prefix must be at most 100 characters');
+  return {
+    url: parseRedisUrl(url),
+    prefix,
+    timeoutMs: parseRedisTimeout(pick('redisTimeout') ?? DEFAULTS.redisTimeoutMs),
+    failure: parseRedisFailure(pick('redisFailure') ?? DEFAULTS.redisFailure),
   };
 }
 

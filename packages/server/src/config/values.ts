@@ -112,3 +112,41 @@ export function parseTrustedProxies(value: string): string[] {
   }
   return entries;
 }
+
+/**
+ * Parses `--redis`: a `redis://` or `rediss://` URL, `[user:password@]host:port[/db]`. The
+ * message never repeats the value (it may hold a password). @throws ConfigError
+ */
+export function parseRedisUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const db = url?.pathname.replace(/^\//, '') ?? '';
+  if (url === undefined || !/^rediss?:$/.test(url.protocol) || url.hostname === '' || !/^\d{0,2}$/.test(db)) {
+    throw new ConfigError('redis must be a URL like redis://[user:password@]host:6379[/db]');
+  }
+  return value;
+}
+
+/** What `--redis-failure` accepts: keep serving with local limits, or refuse with 503. */
+export const REDIS_FAILURE_MODES = ['open', 'closed'] as const;
+
+/** Parses `--redis-failure`. @throws ConfigError */
+export function parseRedisFailure(value: string): (typeof REDIS_FAILURE_MODES)[number] {
+  if (!(REDIS_FAILURE_MODES as readonly string[]).includes(value)) {
+    throw new ConfigError(`redis failure must be one of ${REDIS_FAILURE_MODES.join(', ')}`);
+  }
+  return value as (typeof REDIS_FAILURE_MODES)[number];
+}
+
+/** Parses `--redis-timeout`: milliseconds, 1 to 10000. @throws ConfigError */
+export function parseRedisTimeout(value: string): number {
+  const ms = Number(value);
+  if (!/^\d{1,5}$/.test(value) || ms < 1 || ms > 10_000) {
+    throw new ConfigError('redis timeout must be an integer number of milliseconds, 1-10000');
+  }
+  return ms;
+}

@@ -10,7 +10,8 @@ export type ApiErrorType =
   | 'not_found'
   | 'invalid_method'
   | 'rate_limit'
-  | 'server_error';
+  | 'server_error'
+  | 'service_unavailable';
 
 /** Base of the `uri` member: the docs section is the error type, e.g. `https://docs.sms.cx/#invalid_scope`. */
 export const ERROR_DOCS_BASE = 'https://docs.sms.cx/#';
@@ -72,4 +73,11 @@ export const Errors = {
   invalidMethod: new ApiError(405, 'invalid_method', 1605, 'Method not allowed (use POST)'),
   rateLimit: new ApiError(429, 'rate_limit', 1629, 'Too many requests'),
   serverError: new ApiError(500, 'server_error', 1650, 'Internal server error'),
+  /** `--redis-failure closed` while Redis is unreachable: nothing may be counted, so nothing is served. */
+  rateLimitsUnavailable: new ApiError(
+    503,
+    'service_unavailable',
+    1653,
+    'Rate limiting is temporarily unavailable; try again shortly',
+  ),
 } as const;

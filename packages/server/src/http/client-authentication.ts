@@ -11,7 +11,7 @@ import type { ApplicationCache, CachedApplication } from '../cache/application-c
 import { Errors } from '../contract/errors.js';
 import { PepperedHmac } from '../domain/secret-hmac.js';
 import { verifySecret } from '../domain/secrets.js';
-import { type TokenRateLimits, whenSettled } from '../limits/rate-limits.js';
+import { type TokenRateLimits, whenSettled } from '../limits/index.js';
 import { sendApiError } from './error-handler.js';
 import { decodeFormComponent } from './form-body.js';
 import { setRateLimitHeaders } from './rate-limit-headers.js';
@@ -168,8 +168,12 @@ export function clientAuthentication(
     }
     whenSettled(
       limits.recordAuthFailure(request.ip),
-      (state) => {
-        setRateLimitHeaders(reply, state, false, now());
+      ({ state, limited }) => {
+        setRateLimitHeaders(reply, state, limited, now());
+        if (limited) {
+          sendApiError(reply, Errors.rateLimit);
+          return;
+        }
         challenge(reply);
         request.log.debug('client authentication failed');
         sendApiError(reply, Errors.invalidClient);

@@ -22,7 +22,7 @@ export function toApiError(error: unknown): ApiError {
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) {
+    if (apiError === Errors.serverError) {
       request.log.error({ err: error }, 'unexpected error');
     } else {
       request.log.debug(
@@ -30,6 +30,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
         'client error',
       );
     }
+    // A 503 is a known, passing state (logged once by whoever knows why); say when to come back.
+    if (apiError.status === 503) reply.header('retry-after', 1);
     return sendApiError(reply, apiError);
   });
 }

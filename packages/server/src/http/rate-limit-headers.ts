@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { RateLimitState } from '../limits/rate-limits.js';
+import type { RateLimitState } from '../limits/index.js';
 
 /**
  * Writes `X-Rate-Limit-Limit`/`-Remaining`, and when `limited` also `X-Rate-Limit-Reset` (Unix

@@ -10,7 +10,7 @@ import type { Clock } from '../domain/clock.js';
 import type { ScopeCatalogue } from '../domain/scopes.js';
 import { registerClientAuthentication } from '../http/client-authentication.js';
 import type { KeyRing } from '../keys/key-ring.js';
-import type { TokenRateLimits } from '../limits/rate-limits.js';
+import type { TokenRateLimits } from '../limits/index.js';
 import type { Storage } from '../storage/types.js';
 import type { ClientCredentialsGrant } from '../tokens/client-credentials.js';
 import type { Issuer } from '../tokens/issuer.js';

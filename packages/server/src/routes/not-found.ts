@@ -4,7 +4,7 @@ import { CLIENT_AUTHENTICATED_PATHS, GET_PATHS } from '../contract/paths.js';
 import { setNoStore } from '../http/client-authentication.js';
 import { sendApiError } from '../http/error-handler.js';
 import { setRateLimitHeaders } from '../http/rate-limit-headers.js';
-import type { TokenRateLimits } from '../limits/rate-limits.js';
+import type { TokenRateLimits } from '../limits/index.js';
 
 const invalidMethodGet = new ApiError(405, 'invalid_method', 1605, 'Method not allowed (use GET)');
 

@@ -9,7 +9,7 @@ import {
 import { sendApiError } from '../http/error-handler.js';
 import { readClientForm } from '../http/form-body.js';
 import { setRateLimitHeaders } from '../http/rate-limit-headers.js';
-import { whenSettled } from '../limits/rate-limits.js';
+import { whenSettled } from '../limits/index.js';
 import type { ClientCredentialsGrant } from '../tokens/client-credentials.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
