@@ -61,6 +61,7 @@ export class RedisWindowStore implements WindowStore {
   private readonly requestWindowMs: number;
   private readonly failureWindowMs: number;
   private readonly failurePoints: number;
+  private readonly timeoutMs: number;
   private availabilityListener: (availability: RedisAvailability) => void = () => {};
 
   constructor(options: RedisStoreOptions) {
@@ -76,7 +77,6 @@ export class RedisWindowStore implements WindowStore {
       // Refuse at once while disconnected, and never replay a count after a reconnect.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: options.timeoutMs,
       enableAutoPipelining: true,
       connectTimeout: CONNECT_TIMEOUT_MS,
       retryStrategy: reconnectDelay,
@@ -90,6 +90,7 @@ export class RedisWindowStore implements WindowStore {
       this.commands.defineCommand(name, { lua, numberOfKeys });
     }
     this.scripts = this.commands as unknown as ScriptCommands;
+    this.timeoutMs = options.timeoutMs;
     this.subscriber = new Redis(options.url, {
       lazyConnect: true,
       connectTimeout: CONNECT_TIMEOUT_MS,
@@ -162,28 +163,68 @@ export class RedisWindowStore implements WindowStore {
   }
 
   async hitApplication(application: RateLimitedApplication): Promise<Window> {
-    return windowOf(await this.scripts.smscxHit(`${this.prefix}app:${application.id}`, this.requestWindowMs));
+    return windowOf(
+      await this.bounded(this.scripts.smscxHit(`${this.prefix}app:${application.id}`, this.requestWindowMs)),
+    );
   }
 
   async peekApplication(application: RateLimitedApplication): Promise<Window> {
-    return windowOf(await this.scripts.smscxPeek(`${this.prefix}app:${application.id}`));
+    return windowOf(await this.bounded(this.scripts.smscxPeek(`${this.prefix}app:${application.id}`)));
   }
 
   async hitAddress(ip: string): Promise<Window> {
     return windowOf(
-      await this.scripts.smscxHitAddress(
-        `${this.prefix}ip:${ip}`,
-        this.blockedKey,
-        this.failureWindowMs,
-        this.failurePoints,
-        ip,
-        this.channel,
+      await this.bounded(
+        this.scripts.smscxHitAddress(
+          `${this.prefix}ip:${ip}`,
+          this.blockedKey,
+          this.failureWindowMs,
+          this.failurePoints,
+          ip,
+          this.channel,
+        ),
       ),
     );
   }
 
   async peekAddress(ip: string): Promise<Window> {
-    return windowOf(await this.scripts.smscxPeek(`${this.prefix}ip:${ip}`));
+    return windowOf(await this.bounded(this.scripts.smscxPeek(`${this.prefix}ip:${ip}`)));
+  }
+
+  /**
+   * `answer`, or a rejection once `timeoutMs` has passed without it. The deadline is checked one
+   * event-loop turn late on purpose (setImmediate runs after the poll phase): when this process
+   * was busy past the deadline, an answer that arrived meanwhile is read first and wins, so a
+   * stall of our own event loop is not taken for a slow Redis (ioredis's `commandTimeout`, a
+   * plain timer, fires before the waiting answer is read).
+   */
+  private bounded<T>(answer: Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (done) return;
+            done = true;
+            reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`));
+          }),
+        this.timeoutMs,
+      );
+      answer.then(
+        (value) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 }
 
