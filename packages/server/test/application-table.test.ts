@@ -130,6 +130,8 @@ describe('ApplicationCache', () => {
     createdAt: 1,
     updatedAt: 1,
     tokensNotBefore: null,
+    secretHint: null,
+    number: 1,
     ...overrides,
   });
 

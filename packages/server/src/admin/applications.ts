@@ -1,20 +1,22 @@
 /**
- * The admin actions on applications, one function each, for every caller (the CLI, the
- * in-process tests). Each writes storage and returns once every live server process serves the
- * change (`sync/propagation.ts`), so "deleted" and "disabled" mean it everywhere at once.
+ * The admin actions on applications, one function each, for every caller (the CLI, the admin
+ * API, the in-process tests). Each writes storage with its audit entry and returns once every
+ * live server process serves the change (`sync/propagation.ts`), so "deleted" and "disabled"
+ * mean it everywhere at once.
  *
  * @module
  */
 import type { TokenExpiration } from '../contract/expiration.js';
+import { hintOf } from '../domain/api-keys.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import { newApplicationId } from '../domain/ids.js';
 import { notBeforeInstant } from '../domain/not-before.js';
 import { hashSecret, newApplicationSecret } from '../domain/secrets.js';
-import type { ApplicationRecord, Storage } from '../storage/types.js';
-import { awaitLatestChange, type PropagationOptions } from '../sync/propagation.js';
+import type { ApplicationPatch, ApplicationRecord, NewApplicationRecord, Storage } from '../storage/types.js';
+import { awaitLatestChange } from '../sync/propagation.js';
+import { type AdminActionOptions, auditEntry } from './audit.js';
 
-/** Options of every admin action that changes something. */
-export type AdminActionOptions = PropagationOptions;
+export type { AdminActionOptions };
 
 /** What {@link createApplication} needs. */
 export interface NewApplication {
@@ -42,15 +44,19 @@ export async function createApplication(
   now: number = Date.now(),
   options: AdminActionOptions = {},
 ): Promise<CreatedApplication> {
-  const created = newApplication(pepper, input, now);
-  await storage.createApplication(created.application);
+  const { application, secret } = newApplication(pepper, input, now);
+  const stored = await storage.createApplication(
+    application,
+    auditEntry(options, 'application.create', 'application', application.id, changedFields(input), now),
+  );
   await awaitLatestChange(storage, options);
-  return created;
+  return { application: stored, secret };
 }
 
 /**
  * Creates many applications in one transaction (seeding a benchmark or an import) and returns
- * them with their secrets, in input order.
+ * them with their secrets, in input order. One audit entry (`application.create_many`) tells
+ * how many.
  */
 export async function createApplications(
   storage: Storage,
@@ -58,16 +64,23 @@ export async function createApplications(
   inputs: readonly NewApplication[],
   now: number = Date.now(),
   options: AdminActionOptions = {},
-): Promise<CreatedApplication[]> {
+): Promise<{ readonly application: NewApplicationRecord; readonly secret: string }[]> {
   const created = inputs.map((input) => newApplication(pepper, input, now));
-  await storage.createApplications(created.map(({ application }) => application));
+  await storage.createApplications(
+    created.map(({ application }) => application),
+    auditEntry(options, 'application.create_many', 'application', '*', { count: created.length }, now),
+  );
   await awaitLatestChange(storage, options);
   return created;
 }
 
-function newApplication(pepper: Buffer, input: NewApplication, now: number): CreatedApplication {
+function newApplication(
+  pepper: Buffer,
+  input: NewApplication,
+  now: number,
+): { application: NewApplicationRecord; secret: string } {
   const secret = newApplicationSecret();
-  const application: ApplicationRecord = {
+  const application: NewApplicationRecord = {
     id: newApplicationId(),
     name: input.name,
     secretHash: hashSecret(pepper, secret),
@@ -77,8 +90,52 @@ function newApplication(pepper: Buffer, input: NewApplication, now: number): Cre
     createdAt: now,
     updatedAt: now,
     tokensNotBefore: null,
+    secretHint: hintOf(secret),
   };
   return { application, secret };
+}
+
+/** What {@link updateApplication} may change; absent fields stay as they are. */
+export interface ApplicationChanges {
+  readonly name?: string;
+  /** Already validated against the catalogue and in canonical order. */
+  readonly scopes?: readonly string[];
+  readonly tokenExpiration?: TokenExpiration;
+}
+
+/**
+ * Changes an application's name, scopes or token expiration; null when it does not exist.
+ * A scope removed here is refused to the next token request on every process.
+ */
+export async function updateApplication(
+  storage: Storage,
+  id: string,
+  changes: ApplicationChanges,
+  options: AdminActionOptions = {},
+): Promise<ApplicationRecord | null> {
+  const patch: ApplicationPatch = {
+    ...(changes.name === undefined ? {} : { name: changes.name }),
+    ...(changes.scopes === undefined ? {} : { scopes: [...changes.scopes] }),
+    ...(changes.tokenExpiration === undefined ? {} : { tokenExpiration: changes.tokenExpiration }),
+  };
+  const now = Date.now();
+  const application = await storage.updateApplication(
+    id,
+    patch,
+    now,
+    auditEntry(options, 'application.update', 'application', id, changedFields(changes), now),
+  );
+  if (application !== null) await awaitLatestChange(storage, options);
+  return application;
+}
+
+/** The audit details of a creation or an update: the fields given, in the views' names. */
+function changedFields(changes: ApplicationChanges): Record<string, unknown> {
+  return {
+    ...(changes.name === undefined ? {} : { name: changes.name }),
+    ...(changes.scopes === undefined ? {} : { scopes: changes.scopes.join(' ') }),
+    ...(changes.tokenExpiration === undefined ? {} : { token_expiration: changes.tokenExpiration }),
+  };
 }
 
 /**
@@ -92,7 +149,13 @@ export async function rotateApplicationSecret(
   options: AdminActionOptions = {},
 ): Promise<CreatedApplication | null> {
   const secret = newApplicationSecret();
-  const application = await storage.updateApplication(id, { secretHash: hashSecret(pepper, secret) });
+  const now = Date.now();
+  const application = await storage.updateApplication(
+    id,
+    { secretHash: hashSecret(pepper, secret), secretHint: hintOf(secret) },
+    now,
+    auditEntry(options, 'application.rotate_secret', 'application', id, { secret_hint: hintOf(secret) }, now),
+  );
   if (application === null) return null;
   await awaitLatestChange(storage, options);
   return { application, secret };
@@ -104,7 +167,8 @@ export async function deleteApplication(
   id: string,
   options: AdminActionOptions = {},
 ): Promise<boolean> {
-  if (!(await storage.deleteApplication(id))) return false;
+  if (!(await storage.deleteApplication(id, auditEntry(options, 'application.delete', 'application', id))))
+    return false;
   await awaitLatestChange(storage, options);
   return true;
 }
@@ -116,7 +180,14 @@ export async function setApplicationStatus(
   status: ApplicationRecord['status'],
   options: AdminActionOptions = {},
 ): Promise<ApplicationRecord | null> {
-  const application = await storage.updateApplication(id, { status });
+  const now = Date.now();
+  const action = status === 'disabled' ? 'application.disable' : 'application.enable';
+  const application = await storage.updateApplication(
+    id,
+    { status },
+    now,
+    auditEntry(options, action, 'application', id, {}, now),
+  );
   if (application !== null) await awaitLatestChange(storage, options);
   return application;
 }
@@ -135,7 +206,19 @@ export async function revokeApplicationTokens(
 ): Promise<number | null> {
   const start = now();
   const notBefore = notBeforeInstant(start);
-  const application = await storage.updateApplication(id, { tokensNotBefore: notBefore }, start);
+  const application = await storage.updateApplication(
+    id,
+    { tokensNotBefore: notBefore },
+    start,
+    auditEntry(
+      options,
+      'application.revoke_tokens',
+      'application',
+      id,
+      { tokens_not_before: new Date(notBefore).toISOString() },
+      start,
+    ),
+  );
   if (application === null) return null;
   await awaitLatestChange(storage, options);
   for (let wait = notBefore - now(); wait > 0; wait = notBefore - now()) {
@@ -157,6 +240,10 @@ export interface ApplicationView {
   readonly updated_at: string;
   /** ISO 8601, or null. */
   readonly tokens_not_before: string | null;
+  /** The application's number (the `id` of the SMS.CX applications list). */
+  readonly number: number;
+  /** The last characters of the current secret; null for a secret made before hints existed. */
+  readonly secret_hint: string | null;
 }
 
 /** Converts a record to its public view. */
@@ -171,5 +258,7 @@ export function viewApplication(application: ApplicationRecord): ApplicationView
     updated_at: new Date(application.updatedAt).toISOString(),
     tokens_not_before:
       application.tokensNotBefore === null ? null : new Date(application.tokensNotBefore).toISOString(),
+    number: application.number,
+    secret_hint: application.secretHint,
   };
 }

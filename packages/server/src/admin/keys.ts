@@ -1,7 +1,7 @@
 import { type KeyRotation, rotateSigningKey } from '../keys/key-ring.js';
 import type { Storage } from '../storage/types.js';
 import { awaitLatestChange } from '../sync/propagation.js';
-import type { AdminActionOptions } from './applications.js';
+import { type AdminActionOptions, auditEntry } from './audit.js';
 
 /**
  * `keys rotate`: a new current signing key (the old one stays published while its tokens can be
@@ -15,7 +15,9 @@ export async function rotateKeys(
   now: number = Date.now(),
   options: AdminActionOptions = {},
 ): Promise<KeyRotation> {
-  const rotation = await rotateSigningKey(storage, pepper, now);
+  const rotation = await rotateSigningKey(storage, pepper, now, (kid) =>
+    auditEntry(options, 'signing_key.rotate', 'signing_key', kid, {}, now),
+  );
   await awaitLatestChange(storage, options);
   return rotation;
 }

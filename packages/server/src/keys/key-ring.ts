@@ -1,4 +1,4 @@
-import type { SigningKeyRecord, Storage } from '../storage/types.js';
+import type { AuditEntry, SigningKeyRecord, Storage } from '../storage/types.js';
 import { JwtSigner } from './jwt-signer.js';
 import { generateSigningKeyRecord, loadSigningKey, publicJwkOf } from './key-material.js';
 import { isKeyPublished, RETIRED_KEY_RETENTION_MS } from './retention.js';
@@ -37,10 +37,11 @@ export async function rotateSigningKey(
   storage: Storage,
   pepper: Buffer,
   now: number = Date.now(),
+  audit?: (kid: string) => AuditEntry,
 ): Promise<KeyRotation> {
   const before = await storage.listSigningKeys();
   const record = generateSigningKeyRecord(pepper, now);
-  await storage.rotateSigningKey(record);
+  await storage.rotateSigningKey(record, audit?.(record.kid));
   const applications = await storage.listApplications();
   const pruned = applications.some((application) => application.tokenExpiration === 'never')
     ? 0

@@ -34,12 +34,23 @@ export interface ApplicationRecord {
    * check is `iat < ceil(tokensNotBefore / 1000)` (see `revocation/not-before.ts`).
    */
   readonly tokensNotBefore: number | null;
+  /** The last characters of the secret, so people can tell secrets apart; null for secrets made before hints. */
+  readonly secretHint: string | null;
+  /**
+   * The application's number: a positive integer given by the storage at creation, never reused
+   * (the `id` of the SMS.CX applications list).
+   */
+  readonly number: number;
 }
+
+/** An application to store: everything but its number, which the storage gives. */
+export type NewApplicationRecord = Omit<ApplicationRecord, 'number'>;
 
 /** The fields an update may change; absent fields stay as they are. */
 export interface ApplicationPatch {
   readonly name?: string;
   readonly secretHash?: Buffer;
+  readonly secretHint?: string;
   readonly scopes?: readonly string[];
   readonly tokenExpiration?: TokenExpiration;
   readonly status?: ApplicationStatus;
@@ -85,6 +96,58 @@ export interface TokenRevocation {
   readonly expiresAt: number | null;
 }
 
+/** An API key of the admin API, as stored: the key itself only as its hash. */
+export interface ApiKeyRecord {
+  /** Public ID, also the key's prefix (how a presented key finds its row). */
+  readonly id: string;
+  readonly name: string;
+  /** HMAC-SHA-256(pepper, key), 32 bytes. */
+  readonly keyHash: Buffer;
+  /** The key's last characters. */
+  readonly hint: string;
+  readonly createdAt: number;
+  /** When it was revoked (epoch ms); null while it is valid. */
+  readonly revokedAt: number | null;
+}
+
+/** Who made an admin change. */
+export type AuditActor =
+  | { readonly type: 'api_key'; readonly id: string; readonly name: string }
+  | { readonly type: 'cli'; readonly user: string }
+  /** The server itself (the `default` application of a first start) or a library call. */
+  | { readonly type: 'server' };
+
+/** One admin change, as the audit log records it. Never holds a secret, a key or a token. */
+export interface AuditEntry {
+  /** Epoch milliseconds. */
+  readonly at: number;
+  readonly actor: AuditActor;
+  /** What was done, e.g. `application.create`, `signing_key.rotate`, `api_key.revoke`. */
+  readonly action: string;
+  readonly targetType: 'application' | 'signing_key' | 'api_key';
+  /** The application ID, key ID or API key ID. */
+  readonly targetId: string;
+  /** The HTTP request's `X-Request-Id`; null from the CLI. */
+  readonly requestId: string | null;
+  /** What changed (e.g. the new name and scopes); plain JSON, never a secret. */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/** An audit entry with its place in the log. */
+export interface AuditRecord extends AuditEntry {
+  /** Strictly increasing; newer entries have higher numbers. */
+  readonly seq: number;
+}
+
+/** Which audit entries to read: newest first. */
+export interface AuditQuery {
+  /** Only entries with `seq` below this (the next page's cursor). */
+  readonly before?: number;
+  /** Only entries at or after this instant (epoch ms). */
+  readonly since?: number;
+  readonly limit: number;
+}
+
 /** What a change-log entry is about. */
 export type ChangeEntity = 'application' | 'signing_key' | 'revoked_token';
 
@@ -121,13 +184,16 @@ export interface ServerProcessRecord {
  * processes on the same database (the server and the admin CLI run side by side).
  */
 export interface Storage {
-  /** Stores a new application. @throws Error when the ID already exists. */
-  createApplication(application: ApplicationRecord): Promise<void>;
   /**
-   * Stores many new applications in one transaction (seeding, imports): all or none.
-   * @throws Error when an ID already exists.
+   * Stores a new application (and `audit`, in the same transaction); returns it with its number.
+   * @throws Error when the ID already exists.
    */
-  createApplications(applications: readonly ApplicationRecord[]): Promise<void>;
+  createApplication(application: NewApplicationRecord, audit?: AuditEntry): Promise<ApplicationRecord>;
+  /**
+   * Stores many new applications in one transaction (seeding, imports), with `audit`: all or
+   * none. @throws Error when an ID already exists.
+   */
+  createApplications(applications: readonly NewApplicationRecord[], audit?: AuditEntry): Promise<void>;
   /** Returns the application, or null when it does not exist (or was deleted). */
   getApplication(id: string): Promise<ApplicationRecord | null>;
   /** Returns every application in creation order, oldest first. */
@@ -142,21 +208,29 @@ export interface Storage {
   countApplications(): Promise<number>;
   /** Whether any application exists (cheaper than counting them: the first-start check). */
   hasApplications(): Promise<boolean>;
-  /** Applies `patch` and returns the updated record, or null when the application does not exist. */
-  updateApplication(id: string, patch: ApplicationPatch, now?: number): Promise<ApplicationRecord | null>;
+  /**
+   * Applies `patch` (recording `audit` in the same transaction) and returns the updated record,
+   * or null when the application does not exist (nothing is recorded then).
+   */
+  updateApplication(
+    id: string,
+    patch: ApplicationPatch,
+    now?: number,
+    audit?: AuditEntry,
+  ): Promise<ApplicationRecord | null>;
   /**
    * Deletes the application (and its denylist entries: its tokens are inactive anyway once
-   * the application is gone); returns false when it did not exist.
+   * the application is gone), recording `audit`; returns false when it did not exist.
    */
-  deleteApplication(id: string): Promise<boolean>;
+  deleteApplication(id: string, audit?: AuditEntry): Promise<boolean>;
 
   /** Returns every signing key, newest first (the current key has `retiredAt` null). */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   /**
    * Makes `key` the current signing key: in one transaction, retires the current key(s)
-   * at `key.createdAt` and inserts `key`.
+   * at `key.createdAt`, inserts `key` and records `audit`.
    */
-  rotateSigningKey(key: SigningKeyRecord): Promise<void>;
+  rotateSigningKey(key: SigningKeyRecord, audit?: AuditEntry): Promise<void>;
   /** Deletes retired keys whose `retiredAt` is before `cutoff`; returns how many went. */
   pruneSigningKeys(cutoff: number): Promise<number>;
 
@@ -182,6 +256,23 @@ export interface Storage {
    * tokens are kept); returns how many went.
    */
   pruneRevokedTokens(before: number): Promise<number>;
+
+  /** Stores a new API key, recording `audit`. @throws Error when the ID already exists. */
+  createApiKey(key: ApiKeyRecord, audit?: AuditEntry): Promise<void>;
+  /** Returns the API key (revoked ones too), or null. */
+  getApiKey(id: string): Promise<ApiKeyRecord | null>;
+  /** Every API key, revoked ones too, newest first. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /**
+   * Revokes the key at `now`, recording `audit`; returns the record, or null when there is no
+   * such key. Revoking a revoked key changes nothing (and records nothing).
+   */
+  revokeApiKey(id: string, now: number, audit?: AuditEntry): Promise<ApiKeyRecord | null>;
+
+  /** Appends an audit entry on its own (an action whose change is not stored here). */
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Reads the audit log, newest first. */
+  listAudit(query: AuditQuery): Promise<AuditRecord[]>;
 
   /** Returns the highest change sequence number (0 when the log is empty). */
   latestChange(): Promise<number>;

@@ -80,6 +80,34 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'application numbers and secret hints, API keys, audit log',
+    // The number is row_order (an identity column: never reused), read under that name. JSON,
+    // not JSONB: the entries read back with their keys in the order they were written.
+    sql: `
+      ALTER TABLE applications ADD COLUMN secret_hint TEXT;
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_hash BYTEA NOT NULL,
+        hint TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE TABLE audit_log (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at BIGINT NOT NULL,
+        actor JSON NOT NULL,
+        action TEXT NOT NULL,
+        target_type TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        request_id TEXT,
+        details JSON NOT NULL
+      );
+      CREATE INDEX audit_log_at ON audit_log (at);
+    `,
+  },
 ];
 
 /**

@@ -7,10 +7,15 @@
  */
 import pg from 'pg';
 import type {
+  ApiKeyRecord,
   ApplicationPatch,
   ApplicationRecord,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
   ChangeEntity,
   ChangeRecord,
+  NewApplicationRecord,
   RevokedTokenRecord,
   ServerProcessRecord,
   SigningKeyRecord,
@@ -22,13 +27,18 @@ import { CHANGES_CHANNEL, openFailure, postgresSettings } from './connection.js'
 import { migrate, schemaLockSql } from './migrations.js';
 import {
   APPLICATION_COLUMNS,
+  APPLICATION_SELECT,
+  type ApiKeyRow,
   type ApplicationRow,
+  type AuditRow,
   applicationValues,
   type ChangeRow,
   type ProcessRow,
   type RevokedTokenRow,
   type SigningKeyRow,
+  toApiKey,
   toApplication,
+  toAudit,
   toChange,
   toProcess,
   toRevokedToken,
@@ -161,26 +171,36 @@ class PostgresStorage implements Storage {
     }
   }
 
-  async createApplication(application: ApplicationRecord): Promise<void> {
-    await this.createApplications([application]);
+  async createApplication(application: NewApplicationRecord, audit?: AuditEntry): Promise<ApplicationRecord> {
+    return this.write(async (client) => {
+      const { rows } = await client.query<{ row_order: number }>(
+        `INSERT INTO applications (${APPLICATION_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING row_order`,
+        applicationValues(application),
+      );
+      await this.recordChange(client, 'application', application.id, application.updatedAt);
+      await recordAudit(client, audit);
+      return { ...application, number: rows[0]!.row_order };
+    });
   }
 
-  async createApplications(applications: readonly ApplicationRecord[]): Promise<void> {
+  async createApplications(applications: readonly NewApplicationRecord[], audit?: AuditEntry): Promise<void> {
     if (applications.length === 0) return;
     await this.write(async (client) => {
       for (let start = 0; start < applications.length; start += INSERT_BATCH) {
         await this.insertApplications(client, applications.slice(start, start + INSERT_BATCH));
       }
+      await recordAudit(client, audit);
     });
   }
 
   private async insertApplications(
     client: pg.ClientBase,
-    batch: readonly ApplicationRecord[],
+    batch: readonly NewApplicationRecord[],
   ): Promise<void> {
     // One statement per batch, a column array per parameter (unnest), in the given order: the
     // identity column row_order records creation order.
-    const columns: unknown[][] = Array.from({ length: 9 }, () => []);
+    const columns: unknown[][] = Array.from({ length: 10 }, () => []);
     for (const application of batch) {
       const values = applicationValues(application);
       for (let column = 0; column < values.length; column++) columns[column]!.push(values[column]);
@@ -188,7 +208,8 @@ class PostgresStorage implements Storage {
     await client.query(
       `INSERT INTO applications (${APPLICATION_COLUMNS})
        SELECT ${APPLICATION_COLUMNS} FROM unnest(
-         $1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[]
+         $1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[],
+         $10::text[]
        ) WITH ORDINALITY AS t (${APPLICATION_COLUMNS}, ord)
        ORDER BY ord`,
       columns,
@@ -205,7 +226,7 @@ class PostgresStorage implements Storage {
   async getApplication(id: string): Promise<ApplicationRecord | null> {
     const { rows } = await this.pool.query<ApplicationRow>({
       name: 'get-application',
-      text: `SELECT ${APPLICATION_COLUMNS} FROM applications WHERE id = $1`,
+      text: `SELECT ${APPLICATION_SELECT} FROM applications WHERE id = $1`,
       values: [id],
       rowMode: 'array',
     });
@@ -214,7 +235,7 @@ class PostgresStorage implements Storage {
 
   async listApplications(): Promise<ApplicationRecord[]> {
     const { rows } = await this.pool.query<ApplicationRow>({
-      text: `SELECT ${APPLICATION_COLUMNS} FROM applications ORDER BY row_order`,
+      text: `SELECT ${APPLICATION_SELECT} FROM applications ORDER BY row_order`,
       rowMode: 'array',
     });
     return rows.map(toApplication);
@@ -226,7 +247,7 @@ class PostgresStorage implements Storage {
     await this.transaction('BEGIN READ ONLY', async (client) => {
       await client.query(
         `DECLARE applications_cursor NO SCROLL CURSOR FOR
-         SELECT ${APPLICATION_COLUMNS} FROM applications ORDER BY row_order`,
+         SELECT ${APPLICATION_SELECT} FROM applications ORDER BY row_order`,
       );
       for (;;) {
         const { rows } = await client.query<ApplicationRow>({
@@ -255,10 +276,11 @@ class PostgresStorage implements Storage {
     id: string,
     patch: ApplicationPatch,
     now: number = Date.now(),
+    audit?: AuditEntry,
   ): Promise<ApplicationRecord | null> {
     return this.write(async (client) => {
       const { rows } = await client.query<ApplicationRow>({
-        text: `SELECT ${APPLICATION_COLUMNS} FROM applications WHERE id = $1 FOR UPDATE`,
+        text: `SELECT ${APPLICATION_SELECT} FROM applications WHERE id = $1 FOR UPDATE`,
         values: [id],
         rowMode: 'array',
       });
@@ -266,7 +288,7 @@ class PostgresStorage implements Storage {
       const next: ApplicationRecord = { ...toApplication(rows[0]), ...patch, updatedAt: now };
       await client.query(
         `UPDATE applications SET name = $2, secret_hash = $3, scopes = $4, token_expiration = $5,
-           status = $6, updated_at = $7, tokens_not_before = $8
+           status = $6, updated_at = $7, tokens_not_before = $8, secret_hint = $9
          WHERE id = $1`,
         [
           id,
@@ -277,19 +299,22 @@ class PostgresStorage implements Storage {
           next.status,
           next.updatedAt,
           next.tokensNotBefore,
+          next.secretHint,
         ],
       );
       await this.recordChange(client, 'application', id, now);
+      await recordAudit(client, audit);
       return next;
     });
   }
 
-  async deleteApplication(id: string): Promise<boolean> {
+  async deleteApplication(id: string, audit?: AuditEntry): Promise<boolean> {
     return this.write(async (client) => {
       const { rowCount } = await client.query('DELETE FROM applications WHERE id = $1', [id]);
       if (rowCount === 0) return false;
       await client.query('DELETE FROM revoked_tokens WHERE application_id = $1', [id]);
       await this.recordChange(client, 'application', id, Date.now());
+      await recordAudit(client, audit);
       return true;
     });
   }
@@ -302,7 +327,7 @@ class PostgresStorage implements Storage {
     return rows.map(toSigningKey);
   }
 
-  async rotateSigningKey(key: SigningKeyRecord): Promise<void> {
+  async rotateSigningKey(key: SigningKeyRecord, audit?: AuditEntry): Promise<void> {
     await this.write(async (client) => {
       await client.query('UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL', [key.createdAt]);
       await client.query(
@@ -311,6 +336,7 @@ class PostgresStorage implements Storage {
         [key.kid, key.alg, key.publicJwk, key.privateKeyEncrypted, key.createdAt],
       );
       await this.recordChange(client, 'signing_key', key.kid, key.createdAt);
+      await recordAudit(client, audit);
     });
   }
 
@@ -374,6 +400,57 @@ class PostgresStorage implements Storage {
       [before],
     );
     return rowCount ?? 0;
+  }
+
+  async createApiKey(key: ApiKeyRecord, audit?: AuditEntry): Promise<void> {
+    await this.transaction('BEGIN', async (client) => {
+      await client.query(
+        `INSERT INTO api_keys (id, name, key_hash, hint, created_at, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [key.id, key.name, key.keyHash, key.hint, key.createdAt, key.revokedAt],
+      );
+      await recordAudit(client, audit);
+    });
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    const { rows } = await this.pool.query<ApiKeyRow>({
+      name: 'get-api-key',
+      text: 'SELECT * FROM api_keys WHERE id = $1',
+      values: [id],
+    });
+    return rows[0] === undefined ? null : toApiKey(rows[0]);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    const { rows } = await this.pool.query<ApiKeyRow>(
+      'SELECT * FROM api_keys ORDER BY created_at DESC, id COLLATE "C"',
+    );
+    return rows.map(toApiKey);
+  }
+
+  async revokeApiKey(id: string, now: number, audit?: AuditEntry): Promise<ApiKeyRecord | null> {
+    return this.transaction('BEGIN', async (client) => {
+      const { rowCount } = await client.query(
+        'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL',
+        [now, id],
+      );
+      if ((rowCount ?? 0) > 0) await recordAudit(client, audit);
+      const { rows } = await client.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]);
+      return rows[0] === undefined ? null : toApiKey(rows[0]);
+    });
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await recordAudit(this.pool, entry);
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    const { rows } = await this.pool.query<AuditRow>(
+      'SELECT * FROM audit_log WHERE seq < $1 AND at >= $2 ORDER BY seq DESC LIMIT $3',
+      [query.before ?? Number.MAX_SAFE_INTEGER, query.since ?? 0, query.limit],
+    );
+    return rows.map(toAudit);
   }
 
   async latestChange(): Promise<number> {
@@ -446,4 +523,22 @@ class PostgresStorage implements Storage {
     })();
     return this.closing;
   }
+}
+
+/** Appends `entry` to the audit log (inside the caller's transaction when `client` is in one). */
+async function recordAudit(client: pg.ClientBase | pg.Pool, entry: AuditEntry | undefined): Promise<void> {
+  if (entry === undefined) return;
+  await client.query(
+    `INSERT INTO audit_log (at, actor, action, target_type, target_id, request_id, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      entry.at,
+      JSON.stringify(entry.actor),
+      entry.action,
+      entry.targetType,
+      entry.targetId,
+      entry.requestId,
+      JSON.stringify(entry.details),
+    ],
+  );
 }

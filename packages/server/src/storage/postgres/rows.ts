@@ -5,19 +5,25 @@
  * @module
  */
 import type {
+  ApiKeyRecord,
   ApplicationRecord,
   ApplicationStatus,
+  AuditRecord,
   ChangeEntity,
   ChangeRecord,
+  NewApplicationRecord,
   RevokedTokenRecord,
   ServerProcessRecord,
   SigningKeyRecord,
   TokenExpiration,
 } from '../types.js';
 
-/** The application columns, in the order of {@link ApplicationRow}. */
+/** The application columns written by an INSERT, in the order of {@link applicationValues}. */
 export const APPLICATION_COLUMNS =
-  'id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before';
+  'id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before, secret_hint';
+
+/** The application columns read, in the order of {@link ApplicationRow}: the number is `row_order`. */
+export const APPLICATION_SELECT = `${APPLICATION_COLUMNS}, row_order`;
 
 /**
  * An application row fetched as an array (`rowMode: 'array'`): no per-row column-name object,
@@ -33,6 +39,8 @@ export type ApplicationRow = [
   number,
   number,
   number | null,
+  string | null,
+  number,
 ];
 
 export function toApplication([
@@ -45,6 +53,8 @@ export function toApplication([
   createdAt,
   updatedAt,
   tokensNotBefore,
+  secretHint,
+  number,
 ]: ApplicationRow): ApplicationRecord {
   return {
     id,
@@ -56,11 +66,13 @@ export function toApplication([
     createdAt,
     updatedAt,
     tokensNotBefore,
+    secretHint,
+    number,
   };
 }
 
-/** The columns of {@link toApplication}'s input, as parameters of an INSERT or UPDATE. */
-export function applicationValues(application: ApplicationRecord): unknown[] {
+/** The columns of {@link APPLICATION_COLUMNS}, as parameters of an INSERT. */
+export function applicationValues(application: NewApplicationRecord): unknown[] {
   return [
     application.id,
     application.name,
@@ -71,6 +83,7 @@ export function applicationValues(application: ApplicationRecord): unknown[] {
     application.createdAt,
     application.updatedAt,
     application.tokensNotBefore,
+    application.secretHint,
   ];
 }
 
@@ -129,4 +142,48 @@ export interface ProcessRow {
 
 export function toProcess(row: ProcessRow): ServerProcessRecord {
   return { id: row.id, label: row.label, appliedSeq: row.applied_seq, heartbeatAt: row.heartbeat_at };
+}
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  key_hash: Buffer;
+  hint: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export function toApiKey(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    keyHash: row.key_hash,
+    hint: row.hint,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export interface AuditRow {
+  seq: number;
+  at: number;
+  actor: AuditRecord['actor'];
+  action: string;
+  target_type: AuditRecord['targetType'];
+  target_id: string;
+  request_id: string | null;
+  details: AuditRecord['details'];
+}
+
+export function toAudit(row: AuditRow): AuditRecord {
+  return {
+    seq: row.seq,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    requestId: row.request_id,
+    details: row.details,
+  };
 }

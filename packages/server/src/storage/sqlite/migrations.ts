@@ -76,4 +76,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'application numbers and secret hints, API keys, audit log',
+    // Existing applications are numbered in creation (rowid) order; `sequences` hands out the
+    // next numbers, never reusing one (a rowid would come back after deleting the newest row).
+    sql: `
+      ALTER TABLE applications ADD COLUMN number INTEGER;
+      ALTER TABLE applications ADD COLUMN secret_hint TEXT;
+      UPDATE applications SET number = rowid;
+      CREATE UNIQUE INDEX applications_number ON applications (number);
+      CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO sequences (name, value) VALUES ('application', (SELECT COALESCE(MAX(number), 0) FROM applications));
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_hash TEXT NOT NULL,
+        hint TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target_type TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        request_id TEXT,
+        details TEXT NOT NULL
+      );
+      CREATE INDEX audit_log_at ON audit_log (at);
+    `,
+  },
 ];

@@ -2,11 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
+  ApiKeyRecord,
   ApplicationPatch,
   ApplicationRecord,
   ApplicationStatus,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
   ChangeEntity,
   ChangeRecord,
+  NewApplicationRecord,
   RevokedTokenRecord,
   ServerProcessRecord,
   SigningKeyRecord,
@@ -29,6 +34,8 @@ interface ApplicationRow {
   created_at: number;
   updated_at: number;
   tokens_not_before: number | null;
+  secret_hint: string | null;
+  number: number;
 }
 
 type RawApplicationRow = [
@@ -41,6 +48,8 @@ type RawApplicationRow = [
   number,
   number,
   number | null,
+  string | null,
+  number,
 ];
 
 interface SigningKeyRow {
@@ -87,6 +96,8 @@ function fromRawRow([
   createdAt,
   updatedAt,
   tokensNotBefore,
+  secretHint,
+  number,
 ]: RawApplicationRow): ApplicationRecord {
   return toApplication({
     id,
@@ -98,6 +109,8 @@ function fromRawRow([
     created_at: createdAt,
     updated_at: updatedAt,
     tokens_not_before: tokensNotBefore,
+    secret_hint: secretHint,
+    number,
   });
 }
 
@@ -112,6 +125,52 @@ function toApplication(row: ApplicationRow): ApplicationRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     tokensNotBefore: row.tokens_not_before,
+    secretHint: row.secret_hint,
+    number: row.number,
+  };
+}
+
+interface ApiKeyRow {
+  id: string;
+  name: string;
+  key_hash: string;
+  hint: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+function toApiKey(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    keyHash: Buffer.from(row.key_hash, 'hex'),
+    hint: row.hint,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+interface AuditRow {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  target_type: AuditEntry['targetType'];
+  target_id: string;
+  request_id: string | null;
+  details: string;
+}
+
+function toAudit(row: AuditRow): AuditRecord {
+  return {
+    seq: row.seq,
+    at: row.at,
+    actor: JSON.parse(row.actor) as AuditRecord['actor'],
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    requestId: row.request_id,
+    details: JSON.parse(row.details) as AuditRecord['details'],
   };
 }
 
@@ -188,16 +247,20 @@ class SqliteStorage implements Storage {
     this.db = db;
     this.statements = {
       insertApplication: db.prepare(
-        `INSERT INTO applications (id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before)
-         VALUES (@id, @name, @secret_hash, @scopes, @token_expiration, @status, @created_at, @updated_at, @tokens_not_before)`,
+        `INSERT INTO applications (id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before, secret_hint, number)
+         VALUES (@id, @name, @secret_hash, @scopes, @token_expiration, @status, @created_at, @updated_at, @tokens_not_before, @secret_hint, @number)`,
       ),
+      // Reserves `count` numbers; returns the last one.
+      reserveNumbers: db
+        .prepare("UPDATE sequences SET value = value + ? WHERE name = 'application' RETURNING value")
+        .pluck(),
       getApplication: db.prepare('SELECT * FROM applications WHERE id = ?'),
       // Raw rows in insertion (rowid) order: no sort and no per-row column objects, which
       // matters when the server loads 100,000 applications at start.
       listApplications: db
         .prepare(
-          `SELECT id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before
-           FROM applications ORDER BY rowid`,
+          `SELECT id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before, secret_hint, number
+           FROM applications ORDER BY number`,
         )
         .raw(),
       countApplications: db.prepare('SELECT COUNT(*) AS n FROM applications'),
@@ -205,7 +268,7 @@ class SqliteStorage implements Storage {
       updateApplication: db.prepare(
         `UPDATE applications SET name = @name, secret_hash = @secret_hash, scopes = @scopes,
            token_expiration = @token_expiration, status = @status, updated_at = @updated_at,
-           tokens_not_before = @tokens_not_before
+           tokens_not_before = @tokens_not_before, secret_hint = @secret_hint
          WHERE id = @id`,
       ),
       deleteApplication: db.prepare('DELETE FROM applications WHERE id = ?'),
@@ -254,7 +317,32 @@ class SqliteStorage implements Storage {
          WHERE heartbeat_at >= ? ORDER BY registered_at, id`,
       ),
       pruneProcesses: db.prepare('DELETE FROM server_processes WHERE heartbeat_at < ?'),
+      insertApiKey: db.prepare(
+        `INSERT INTO api_keys (id, name, key_hash, hint, created_at, revoked_at)
+         VALUES (@id, @name, @key_hash, @hint, @created_at, @revoked_at)`,
+      ),
+      getApiKey: db.prepare('SELECT * FROM api_keys WHERE id = ?'),
+      listApiKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at DESC, id'),
+      revokeApiKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      insertAudit: db.prepare(
+        `INSERT INTO audit_log (at, actor, action, target_type, target_id, request_id, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      listAudit: db.prepare('SELECT * FROM audit_log WHERE seq < ? AND at >= ? ORDER BY seq DESC LIMIT ?'),
     };
+  }
+
+  private recordAudit(entry: AuditEntry | undefined): void {
+    if (entry === undefined) return;
+    this.statements.insertAudit.run(
+      entry.at,
+      JSON.stringify(entry.actor),
+      entry.action,
+      entry.targetType,
+      entry.targetId,
+      entry.requestId,
+      JSON.stringify(entry.details),
+    );
   }
 
   private recordChange(entity: ChangeEntity, entityId: string, now: number): void {
@@ -265,19 +353,29 @@ class SqliteStorage implements Storage {
       this.statements.pruneChanges.run(now - CHANGE_LOG_RETENTION_MS);
   }
 
-  async createApplication(application: ApplicationRecord): Promise<void> {
-    await this.createApplications([application]);
-  }
-
-  async createApplications(applications: readonly ApplicationRecord[]): Promise<void> {
-    this.db
-      .transaction(() => {
-        for (const application of applications) this.insertApplication(application);
+  async createApplication(application: NewApplicationRecord, audit?: AuditEntry): Promise<ApplicationRecord> {
+    return this.db
+      .transaction((): ApplicationRecord => {
+        const number = this.statements.reserveNumbers.get(1) as number;
+        this.insertApplication(application, number);
+        this.recordAudit(audit);
+        return { ...application, number };
       })
       .immediate();
   }
 
-  private insertApplication(application: ApplicationRecord): void {
+  async createApplications(applications: readonly NewApplicationRecord[], audit?: AuditEntry): Promise<void> {
+    this.db
+      .transaction(() => {
+        const last = this.statements.reserveNumbers.get(applications.length) as number;
+        let number = last - applications.length;
+        for (const application of applications) this.insertApplication(application, ++number);
+        this.recordAudit(audit);
+      })
+      .immediate();
+  }
+
+  private insertApplication(application: NewApplicationRecord, number: number): void {
     this.statements.insertApplication.run({
       id: application.id,
       name: application.name,
@@ -288,6 +386,8 @@ class SqliteStorage implements Storage {
       created_at: application.createdAt,
       updated_at: application.updatedAt,
       tokens_not_before: application.tokensNotBefore,
+      secret_hint: application.secretHint,
+      number,
     });
     this.recordChange('application', application.id, application.updatedAt);
   }
@@ -320,6 +420,7 @@ class SqliteStorage implements Storage {
     id: string,
     patch: ApplicationPatch,
     now: number = Date.now(),
+    audit?: AuditEntry,
   ): Promise<ApplicationRecord | null> {
     return this.db
       .transaction((): ApplicationRecord | null => {
@@ -340,20 +441,23 @@ class SqliteStorage implements Storage {
           status: next.status,
           updated_at: next.updatedAt,
           tokens_not_before: next.tokensNotBefore,
+          secret_hint: next.secretHint,
         });
         this.recordChange('application', id, now);
+        this.recordAudit(audit);
         return next;
       })
       .immediate();
   }
 
-  async deleteApplication(id: string): Promise<boolean> {
+  async deleteApplication(id: string, audit?: AuditEntry): Promise<boolean> {
     return this.db
       .transaction((): boolean => {
         const result = this.statements.deleteApplication.run(id);
         if (result.changes === 0) return false;
         this.statements.deleteApplicationRevocations.run(id);
         this.recordChange('application', id, Date.now());
+        this.recordAudit(audit);
         return true;
       })
       .immediate();
@@ -363,7 +467,7 @@ class SqliteStorage implements Storage {
     return (this.statements.listSigningKeys.all() as SigningKeyRow[]).map(toSigningKey);
   }
 
-  async rotateSigningKey(key: SigningKeyRecord): Promise<void> {
+  async rotateSigningKey(key: SigningKeyRecord, audit?: AuditEntry): Promise<void> {
     this.db
       .transaction(() => {
         this.statements.retireSigningKeys.run(key.createdAt);
@@ -375,6 +479,7 @@ class SqliteStorage implements Storage {
           key.createdAt,
         );
         this.recordChange('signing_key', key.kid, key.createdAt);
+        this.recordAudit(audit);
       })
       .immediate();
   }
@@ -421,6 +526,54 @@ class SqliteStorage implements Storage {
   async pruneRevokedTokens(before: number): Promise<number> {
     // Nothing to log: an expired token is inactive with or without its entry.
     return this.statements.pruneRevokedTokens.run(before).changes;
+  }
+
+  async createApiKey(key: ApiKeyRecord, audit?: AuditEntry): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.statements.insertApiKey.run({
+          id: key.id,
+          name: key.name,
+          key_hash: key.keyHash.toString('hex'),
+          hint: key.hint,
+          created_at: key.createdAt,
+          revoked_at: key.revokedAt,
+        });
+        this.recordAudit(audit);
+      })
+      .immediate();
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    const row = this.statements.getApiKey.get(id) as ApiKeyRow | undefined;
+    return row === undefined ? null : toApiKey(row);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (this.statements.listApiKeys.all() as ApiKeyRow[]).map(toApiKey);
+  }
+
+  async revokeApiKey(id: string, now: number, audit?: AuditEntry): Promise<ApiKeyRecord | null> {
+    return this.db
+      .transaction((): ApiKeyRecord | null => {
+        if (this.statements.revokeApiKey.run(now, id).changes > 0) this.recordAudit(audit);
+        const row = this.statements.getApiKey.get(id) as ApiKeyRow | undefined;
+        return row === undefined ? null : toApiKey(row);
+      })
+      .immediate();
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.recordAudit(entry);
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    const rows = this.statements.listAudit.all(
+      query.before ?? Number.MAX_SAFE_INTEGER,
+      query.since ?? 0,
+      query.limit,
+    ) as AuditRow[];
+    return rows.map(toAudit);
   }
 
   async latestChange(): Promise<number> {
