@@ -77,7 +77,7 @@ describe('admin CLI', () => {
     const views = JSON.parse(json.stdout) as View[];
     assert.ok(views.some((view) => view.application_id === app.application_id && view.name === 'listed'));
     assert.ok(!json.stdout.includes(app.application_secret));
-    assert.ok(!json.stdout.includes('secret'));
+    assert.ok(!json.stdout.includes('application_secret'));
     const text = await run(['apps', 'list', '--db', tmp.db]);
     assert.equal(text.status, 0);
     assert.ok(text.stdout.includes(app.application_id));

@@ -5,19 +5,29 @@ import {
   revokeApplicationTokens,
   rotateApplicationSecret,
   setApplicationStatus,
+  updateApplication,
   viewApplication,
 } from '../admin/applications.js';
-import { isTokenExpiration } from '../contract/expiration.js';
+import { type AdminActionOptions, cliActor } from '../admin/audit.js';
+import { isTokenExpiration, type TokenExpiration } from '../contract/expiration.js';
+import { systemClock } from '../domain/clock.js';
 import { isApplicationId } from '../domain/ids.js';
 import { ScopeCatalogue } from '../domain/scopes.js';
 import type { ApplicationRecord } from '../storage/types.js';
-import { type AdminContext, adminConfig, printJson, withAdminContext } from './admin-context.js';
+import {
+  type AdminContext,
+  type AdminFlags,
+  adminConfig,
+  printJson,
+  withAdminContext,
+} from './admin-context.js';
 import { ADMIN_OPTIONS, parseCommandArgs } from './args.js';
 import { CommandError, UsageError } from './errors.js';
 import type { CliIo } from './run.js';
 import { USAGE } from './usage.js';
 
-const CREATE_OPTIONS = {
+/** The flags of `apps create` and `apps update`. */
+const FIELD_OPTIONS = {
   ...ADMIN_OPTIONS,
   name: { type: 'string' },
   scopes: { type: 'string' },
@@ -41,6 +51,8 @@ export async function runApps(args: string[], io: CliIo): Promise<void> {
       return createCommand(rest, io);
     case 'list':
       return listCommand(rest, io);
+    case 'update':
+      return updateCommand(rest, io);
     case 'show':
     case 'disable':
     case 'enable':
@@ -55,27 +67,74 @@ export async function runApps(args: string[], io: CliIo): Promise<void> {
   }
 }
 
-async function createCommand(args: string[], io: CliIo): Promise<void> {
-  const { values } = parseCommandArgs(args, CREATE_OPTIONS);
-  const name = values.name?.trim();
-  if (name === undefined || name === '') throw new UsageError('apps create needs --name <name>');
-  if (name.length > 200) throw new UsageError('--name is limited to 200 characters');
-  const expiration = values.expiration ?? '1d';
-  if (!isTokenExpiration(expiration)) throw new UsageError('--expiration must be 1d, 1w or never');
-  let catalogue: ScopeCatalogue;
+/** Longest application name, in characters (UTF-16 code units). */
+const MAX_APPLICATION_NAME = 200;
+
+/** The `--name` of `apps create` and `apps update`: trimmed, 1 to 200 characters. @throws UsageError */
+function applicationName(value: string): string {
+  const name = value.trim();
+  if (name === '') throw new UsageError('--name must not be empty');
+  if (name.length > MAX_APPLICATION_NAME) {
+    throw new UsageError(`--name is limited to ${MAX_APPLICATION_NAME} characters`);
+  }
+  return name;
+}
+
+/** The `--expiration` of `apps create` and `apps update`. @throws UsageError */
+function tokenExpiration(value: string): TokenExpiration {
+  if (!isTokenExpiration(value)) throw new UsageError('--expiration must be 1d, 1w or never');
+  return value;
+}
+
+/**
+ * The scope catalogue `--scopes` is checked against: `--scope-catalogue`, `SMSCX_SCOPES` or the
+ * default, as the server reads it.
+ *
+ * @throws UsageError when the catalogue is malformed
+ */
+function scopeCatalogue(flags: AdminFlags, env: NodeJS.ProcessEnv | undefined): ScopeCatalogue {
   try {
-    catalogue = new ScopeCatalogue(adminConfig(values, io.env).scopes);
+    return new ScopeCatalogue(adminConfig(flags, env).scopes);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  let scopes = catalogue.scopes;
-  if (values.scopes !== undefined && values.scopes.trim() !== '') {
-    const unknown = catalogue.unknown(values.scopes);
-    if (unknown.length > 0) throw new UsageError(`unknown scopes: ${unknown.join(' ')}`);
-    scopes = catalogue.canonical(values.scopes.split(' '));
-  }
+}
+
+/**
+ * The `--scopes` of `apps create` and `apps update` (space-delimited, non-blank): every token in
+ * the catalogue; returned deduplicated, in canonical order.
+ *
+ * @throws UsageError naming the unknown scopes
+ */
+function allowedScopes(value: string, catalogue: ScopeCatalogue): string[] {
+  const unknown = catalogue.unknown(value);
+  if (unknown.length > 0) throw new UsageError(`unknown scopes: ${unknown.join(' ')}`);
+  return catalogue.canonical(value.split(' '));
+}
+
+/** Options of the admin actions the CLI runs: the audit log's actor is `cli` and the OS user. */
+function actionOptions(): AdminActionOptions {
+  return { actor: cliActor() };
+}
+
+async function createCommand(args: string[], io: CliIo): Promise<void> {
+  const { values } = parseCommandArgs(args, FIELD_OPTIONS);
+  if (values.name === undefined) throw new UsageError('apps create needs --name <name>');
+  const name = applicationName(values.name);
+  const expiration = tokenExpiration(values.expiration ?? '1d');
+  const catalogue = scopeCatalogue(values, io.env);
+  const scopes =
+    values.scopes === undefined || values.scopes.trim() === ''
+      ? catalogue.scopes
+      : allowedScopes(values.scopes, catalogue);
   const { application, secret } = await withAdminContext(values, io.env, ({ storage, pepper }) =>
-    createApplication(storage, pepper, { name, scopes, tokenExpiration: expiration }),
+    createApplication(
+      storage,
+      pepper,
+      { name, scopes, tokenExpiration: expiration },
+      Date.now(),
+      actionOptions(),
+    ),
   );
   const view = viewApplication(application);
   if (values.json === true) {
@@ -86,6 +145,33 @@ async function createCommand(args: string[], io: CliIo): Promise<void> {
   io.stdout.write(
     `${describe(view)}Application Secret: ${secret}\n(the secret is shown only once; store it now)\n`,
   );
+}
+
+/** `apps update <application_id> [--name] [--scopes] [--expiration]`: at least one of the three. */
+async function updateCommand(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parseCommandArgs(args, FIELD_OPTIONS, true);
+  if (positionals.length !== 1) throw new UsageError('apps update needs exactly one <application_id>');
+  const id = positionals[0]!;
+  if (values.name === undefined && values.scopes === undefined && values.expiration === undefined) {
+    throw new UsageError('apps update needs at least one of --name, --scopes, --expiration');
+  }
+  if (values.scopes !== undefined && values.scopes.trim() === '') {
+    throw new UsageError('--scopes must name at least one scope');
+  }
+  const changes = {
+    ...(values.name === undefined ? {} : { name: applicationName(values.name) }),
+    ...(values.scopes === undefined
+      ? {}
+      : { scopes: allowedScopes(values.scopes, scopeCatalogue(values, io.env)) }),
+    ...(values.expiration === undefined ? {} : { tokenExpiration: tokenExpiration(values.expiration) }),
+  };
+  const application = await withAdminContext(values, io.env, ({ storage }) =>
+    updateApplication(storage, id, changes, actionOptions()),
+  );
+  if (application === null) throw noSuchApplication(id);
+  const view = viewApplication(application);
+  if (values.json === true) printJson(io.stdout, view);
+  else io.stdout.write(`updated\n${describe(view)}`);
 }
 
 async function listCommand(args: string[], io: CliIo): Promise<void> {
@@ -118,13 +204,16 @@ async function applicationCommand(
   if (positionals.length !== 1) throw new UsageError(`apps ${subcommand} needs exactly one <application_id>`);
   const id = positionals[0]!;
   const output = await withAdminContext(values, io.env, (context) => perform(subcommand, id, context));
-  if (output === null) {
-    throw new CommandError(
-      `no application with ID ${isApplicationId(id) ? id : JSON.stringify(id.slice(0, 64))}`,
-    );
-  }
+  if (output === null) throw noSuchApplication(id);
   if (values.json === true) printJson(io.stdout, output.json);
   else io.stdout.write(output.text);
+}
+
+/** The error of a command on an application that does not exist (exit 1). */
+function noSuchApplication(id: string): CommandError {
+  return new CommandError(
+    `no application with ID ${isApplicationId(id) ? id : JSON.stringify(id.slice(0, 64))}`,
+  );
 }
 
 interface Output {
@@ -146,15 +235,15 @@ async function perform(
     case 'show':
       return shown(await storage.getApplication(id));
     case 'disable':
-      return shown(await setApplicationStatus(storage, id, 'disabled'), 'disabled\n');
+      return shown(await setApplicationStatus(storage, id, 'disabled', actionOptions()), 'disabled\n');
     case 'enable':
-      return shown(await setApplicationStatus(storage, id, 'active'), 'enabled\n');
+      return shown(await setApplicationStatus(storage, id, 'active', actionOptions()), 'enabled\n');
     case 'delete': {
-      const deleted = await deleteApplication(storage, id);
+      const deleted = await deleteApplication(storage, id, actionOptions());
       return deleted ? { json: { application_id: id, deleted: true }, text: `deleted ${id}\n` } : null;
     }
     case 'rotate-secret': {
-      const rotated = await rotateApplicationSecret(storage, pepper, id);
+      const rotated = await rotateApplicationSecret(storage, pepper, id, actionOptions());
       if (rotated === null) return null;
       return {
         json: { application_id: id, application_secret: rotated.secret },
@@ -162,7 +251,7 @@ async function perform(
       };
     }
     case 'revoke-tokens': {
-      const notBefore = await revokeApplicationTokens(storage, id);
+      const notBefore = await revokeApplicationTokens(storage, id, systemClock, actionOptions());
       if (notBefore === null) return null;
       const at = new Date(notBefore).toISOString();
       return {

@@ -25,7 +25,7 @@ export function parseCommandArgs<const Options extends CommandOptions>(
   }
 }
 
-/** The flags every admin command (`apps …`, `keys …`) takes. */
+/** The flags every admin command (`apps …`, `keys …`, `api-keys …`, `audit`) takes. */
 export const ADMIN_OPTIONS = {
   db: { type: 'string' },
   'pepper-file': { type: 'string' },

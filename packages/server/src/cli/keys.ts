@@ -1,3 +1,4 @@
+import { cliActor } from '../admin/audit.js';
 import { rotateKeys } from '../admin/keys.js';
 import { printJson, withAdminContext } from './admin-context.js';
 import { ADMIN_OPTIONS, parseCommandArgs } from './args.js';
@@ -23,7 +24,9 @@ export async function runKeys(args: string[], io: CliIo): Promise<void> {
     );
   }
   const { values } = parseCommandArgs(rest, ADMIN_OPTIONS);
-  const result = await withAdminContext(values, io.env, ({ storage, pepper }) => rotateKeys(storage, pepper));
+  const result = await withAdminContext(values, io.env, ({ storage, pepper }) =>
+    rotateKeys(storage, pepper, Date.now(), { actor: cliActor() }),
+  );
   if (values.json === true) {
     printJson(io.stdout, { kid: result.kid, retired: result.retired, pruned: result.pruned });
     return;

@@ -60,6 +60,10 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<void> {
       return (await import('./apps.js')).runApps(rest, io);
     case 'keys':
       return (await import('./keys.js')).runKeys(rest, io);
+    case 'api-keys':
+      return (await import('./api-keys.js')).runApiKeys(rest, io);
+    case 'audit':
+      return (await import('./audit.js')).runAudit(rest, io);
     case 'help':
     case '--help':
     case '-h':

@@ -5,6 +5,7 @@ Commands
   serve                                   run the token server
   apps create --name <name> [--scopes "sms groups"] [--expiration 1d|1w|never] [--json]
   apps list [--json]
+  apps update <application_id> [--name <name>] [--scopes "sms groups"] [--expiration 1d|1w|never] [--json]
   apps show <application_id> [--json]
   apps disable <application_id> [--json]
   apps enable <application_id> [--json]
@@ -12,6 +13,10 @@ Commands
   apps rotate-secret <application_id> [--json]
   apps revoke-tokens <application_id> [--json]
   keys rotate [--json]
+  api-keys create --name <name> [--json]  new admin API key (printed once)
+  api-keys list [--json]
+  api-keys revoke <id> [--json]
+  audit [--since <time>] [--limit <n>] [--before <cursor>] [--json]
 
 serve options (flag, environment variable, default)
   --host <host>                  SMSCX_HOST                 127.0.0.1
@@ -31,9 +36,17 @@ serve options (flag, environment variable, default)
   --redis-timeout <ms>           SMSCX_REDIS_TIMEOUT_MS     50 (longest wait for Redis in a request)
   --redis-prefix <prefix>        SMSCX_REDIS_PREFIX         smscx-oauth: (prefix of every Redis key)
 
-apps and keys options
+apps, keys, api-keys and audit options
   --db <path|url>                SMSCX_DB                   ./data/smscx-oauth.db (or postgres://user@host:5432/db)
   --pepper-file <path>           SMSCX_PEPPER_FILE          <db folder>/pepper (PostgreSQL: ./data/pepper)
-  --scope-catalogue <scopes>     SMSCX_SCOPES               (apps create: validates --scopes)
+  --scope-catalogue <scopes>     SMSCX_SCOPES               (apps create, apps update: validates --scopes)
   --json                         print JSON instead of text
+
+audit options
+  --since <time>                 ISO 8601 (2026-12-01T10:00:00Z, 2026-12-01 = midnight UTC) or back from now (90s, 15m, 24h, 7d)
+  --limit <n>                    entries per page, 1-500 (default 50)
+  --before <cursor>              the "next" of the previous page
+
+Every command that changes something (apps, keys, api-keys) is recorded in the audit log,
+with the actor cli and the OS user.
 `;

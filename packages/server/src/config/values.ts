@@ -150,3 +150,48 @@ export function parseRedisTimeout(value: string): number {
   }
   return ms;
 }
+
+const SINCE_UNITS_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+// `YYYY-MM-DD`, optionally `Thh:mm[:ss[.fraction]]` and a zone (`Z` or `±hh:mm`).
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?$/i;
+
+/**
+ * Parses a point in time such as `audit --since` takes: ISO 8601 (`2026-12-01T10:00:00Z`: a
+ * time of day needs its zone, `Z` or an offset, since the local zone of whoever runs the
+ * command is a guess; a date alone, `2026-12-01`, is midnight UTC) or a duration back from
+ * `now` (`90s`, `15m`, `24h`, `7d`). Returns epoch milliseconds.
+ *
+ * @throws ConfigError naming `name` when the value is neither
+ */
+export function parseSince(value: string, name: string, now: number = Date.now()): number {
+  const text = value.trim();
+  const relative = /^(\d{1,6})([smhd])$/.exec(text);
+  if (relative !== null) return now - Number(relative[1]) * SINCE_UNITS_MS[relative[2]!]!;
+  const match = ISO_INSTANT.exec(text);
+  const problem = `${name} must be an ISO 8601 time (2026-12-01T10:00:00Z, 2026-12-01) or a duration back from now (90s, 15m, 24h, 7d)`;
+  if (match === null) throw new ConfigError(problem);
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0));
+  const [, sign, offsetHours, offsetMins] = /^([+-])(\d{2}):(\d{2})$/.exec(match[8] ?? '') ?? [];
+  if (match[4] !== undefined && match[8] === undefined) {
+    throw new ConfigError(`${name}: a time of day needs its zone, e.g. 2026-12-01T10:00:00Z or +02:00`);
+  }
+  const date = new Date(0);
+  date.setUTCFullYear(year!, month! - 1, day);
+  if (
+    year! < 1970 ||
+    date.getUTCMonth() !== month! - 1 ||
+    date.getUTCDate() !== day ||
+    hour! > 23 ||
+    minute! > 59 ||
+    second! > 59 ||
+    Number(offsetHours ?? 0) > 23 ||
+    Number(offsetMins ?? 0) > 59
+  ) {
+    throw new ConfigError(problem);
+  }
+  const offset =
+    sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMins));
+  const millis = Math.floor(Number(`0.${match[7] ?? '0'}`) * 1000);
+  return date.getTime() + ((hour! * 60 + minute! - offset) * 60 + second!) * 1000 + millis;
+}
