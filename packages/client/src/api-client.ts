@@ -177,9 +177,14 @@ export class ApiClient {
 
   /** Everything the logger must never print. */
   #secrets(): string[] {
-    const { username, password } = this.configuration;
-    const basic = basicAuthorization(username, password).slice('Basic '.length);
-    return [password, formUrlEncode(password), basic, ...this.#tokens];
+    const { username, password, apiKey } = this.configuration;
+    const secrets = [...this.#tokens];
+    if (apiKey !== undefined) secrets.push(apiKey);
+    if (username !== undefined && password !== undefined) {
+      const basic = basicAuthorization(username, password).slice('Basic '.length);
+      secrets.push(password, formUrlEncode(password), basic);
+    }
+    return secrets;
   }
 }
 

@@ -7,6 +7,12 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Default number of retries after the first attempt (so up to 3 attempts). */
 export const DEFAULT_MAX_RETRIES = 2;
 
+/**
+ * What an `X-API-KEY` value may hold: printable ASCII, no spaces. Checked up front because
+ * `fetch` rejects a bad header value with a message that quotes it.
+ */
+const API_KEY_SHAPE = /^[\x21-\x7e]+$/;
+
 /** A `fetch`-compatible function (the global one, undici's, or a test double). */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -19,12 +25,24 @@ export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** Options of {@link Configuration}. */
+/**
+ * Options of {@link Configuration}. Give the Application ID and Secret (`username` and
+ * `password`), an `apiKey`, or both.
+ */
 export interface ConfigurationParameters {
-  /** The Application ID (HTTP Basic username). Required. */
-  username: string;
-  /** The Application Secret (HTTP Basic password). Required; never logged or put on errors. */
-  password: string;
+  /** The Application ID (HTTP Basic username). Required with `password`, unless `apiKey` is given. */
+  username?: string | undefined;
+  /**
+   * The Application Secret (HTTP Basic password). Required with `username`, unless `apiKey` is
+   * given. Never logged or put on errors.
+   */
+  password?: string | undefined;
+  /**
+   * An SMS.CX API key, sent as the `X-API-KEY` header by `ApplicationsApi` (instead of a
+   * Bearer access token) and never to `/oauth/token`. Optional; never logged or put on errors.
+   * Not read from the environment.
+   */
+  apiKey?: string | undefined;
   /** API base URL, without a trailing slash. Default `https://api.sms.cx`. */
   host?: string | undefined;
   /** The `fetch` implementation to use. Default: `globalThis.fetch`. */
@@ -45,18 +63,20 @@ export interface ConfigurationParameters {
 /**
  * Settings shared by every API class: credentials, host, transport and logging.
  *
- * The secret is kept in a private field, so `console.log(configuration)`, `util.inspect` and
- * `JSON.stringify` do not show it.
+ * The secret and the API key are kept in private fields, so `console.log(configuration)`,
+ * `util.inspect` and `JSON.stringify` do not show them.
  *
  * @example
  * ```ts
  * const configuration = new Configuration({ username: 'APP_ID', password: 'APP_SECRET' });
+ * const withKey = new Configuration({ apiKey: 'YOUR_API_KEY' }); // ApplicationsApi only
  * ```
- * @throws TypeError when username or password is missing, or a numeric option is invalid.
+ * @throws TypeError when neither the Application ID and Secret nor an API key is given, when
+ *   only one of username and password is, or when an option is invalid.
  */
 export class Configuration {
-  /** The Application ID. */
-  readonly username: string;
+  /** The Application ID, or `undefined` when only an API key was given. */
+  readonly username: string | undefined;
   /** API base URL without trailing slash. */
   readonly host: string;
   /** The fetch implementation (resolved lazily to `globalThis.fetch` when not given). */
@@ -69,22 +89,34 @@ export class Configuration {
   readonly userAgent: string;
   /** The configured logger, if any. */
   readonly logger: Logger | undefined;
-  readonly #password: string;
+  readonly #password: string | undefined;
+  readonly #apiKey: string | undefined;
 
   /**
-   * @param parameters - credentials (required) and optional transport settings; see
-   *   {@link ConfigurationParameters}.
-   * @throws TypeError when username or password is missing, or a numeric option is invalid.
+   * @param parameters - credentials (the Application ID and Secret, an API key, or both) and
+   *   optional transport settings; see {@link ConfigurationParameters}.
+   * @throws TypeError when neither the Application ID and Secret nor an API key is given, when
+   *   only one of username and password is, or when an option is invalid.
    */
   constructor(parameters: ConfigurationParameters) {
-    if (typeof parameters?.username !== 'string' || parameters.username === '') {
-      throw new TypeError('Configuration: username (the Application ID) is required');
+    const { username, password, apiKey } = parameters ?? {};
+    if (apiKey !== undefined && (typeof apiKey !== 'string' || !API_KEY_SHAPE.test(apiKey))) {
+      // The value is not echoed: it is a credential.
+      throw new TypeError('Configuration: apiKey must be a non-empty string of printable ASCII characters');
     }
-    if (typeof parameters.password !== 'string' || parameters.password === '') {
-      throw new TypeError('Configuration: password (the Application Secret) is required');
+    if (username !== undefined || password !== undefined || apiKey === undefined) {
+      if (typeof username !== 'string' || username === '') {
+        throw new TypeError(
+          'Configuration: username (the Application ID) is required, unless only apiKey is given',
+        );
+      }
+      if (typeof password !== 'string' || password === '') {
+        throw new TypeError('Configuration: password (the Application Secret) is required with username');
+      }
     }
-    this.username = parameters.username;
-    this.#password = parameters.password;
+    this.username = username;
+    this.#password = password;
+    this.#apiKey = apiKey;
     this.host = (parameters.host ?? DEFAULT_HOST).replace(/\/+$/, '');
     const injected = parameters.fetch;
     // Resolve the global lazily so a polyfill installed after construction is still used.
@@ -95,16 +127,21 @@ export class Configuration {
     this.logger = parameters.logger;
   }
 
-  /** The Application Secret. */
-  get password(): string {
+  /** The Application Secret, or `undefined` when only an API key was given. */
+  get password(): string | undefined {
     return this.#password;
   }
 
-  /** JSON form without the secret. */
+  /** The API key sent as `X-API-KEY` by `ApplicationsApi`, if one was given. */
+  get apiKey(): string | undefined {
+    return this.#apiKey;
+  }
+
+  /** JSON form without the secret or the API key (each shown as `[REDACTED]` when set). */
   toJSON(): Record<string, unknown> {
     return {
-      username: this.username,
-      password: '[REDACTED]',
+      ...(this.username === undefined ? {} : { username: this.username, password: '[REDACTED]' }),
+      ...(this.#apiKey === undefined ? {} : { apiKey: '[REDACTED]' }),
       host: this.host,
       timeoutMs: this.timeoutMs,
       maxRetries: this.maxRetries,

@@ -5,7 +5,7 @@
 
 export type { ApiRequest } from './api-client.js';
 export { ApiClient } from './api-client.js';
-export type { ApplicationScope, ApplicationScopes, GetScopesParams } from './apis/applications-api.js';
+export type { GetApplicationsListParams, GetScopesParams } from './apis/applications-api.js';
 export { ApplicationsApi } from './apis/applications-api.js';
 export type { GetAccessTokenParams } from './apis/oauth-api.js';
 export { OauthApi } from './apis/oauth-api.js';
@@ -26,6 +26,7 @@ export {
   UnsupportedGrantTypeException,
 } from './core/errors.js';
 export type { RawResponse } from './internal/transport.js';
+export type { Application, ApplicationsListResponse } from './models/applications-list-response.js';
 export type { OauthTokenResponse } from './models/oauth-token-response.js';
 export type { GetTokenOptions, TokenManagerOptions } from './token-manager.js';
 export { DEFAULT_REFRESH_SKEW_SECONDS, TokenManager } from './token-manager.js';

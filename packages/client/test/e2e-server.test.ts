@@ -44,6 +44,8 @@ interface Credentials {
 
 interface TokenServer {
   url: string;
+  /** The SQLite file, for the server's admin CLI. */
+  db: string;
   /** An active application allowed every scope, tokens valid 1 day. */
   active: Credentials;
   /** A disabled application (403 access_denied). */
@@ -85,6 +87,7 @@ async function startTokenServer(input: ConfigInput = {}): Promise<TokenServer> {
   const server = await startServer(config, { out: discard });
   return {
     url: server.url,
+    db: config.dbPath,
     ...credentials,
     close: async () => {
       await server.close();
@@ -239,17 +242,11 @@ describe('against the real token server', () => {
     const apiClient = new ApiClient(
       new Configuration({ username: server.active.id, password: server.active.secret, host: server.url }),
     );
-    const { data } = await new ApplicationsApi(
+    const scopes = await new ApplicationsApi(
       apiClient,
       new TokenManager({ apiClient, scope: 'sms' }),
     ).getScopes();
-    assert.deepEqual(
-      data.map((entry) => entry.scope),
-      [...DEFAULT_SCOPES],
-    );
-    assert.ok(
-      data.every((entry) => entry.description === undefined || typeof entry.description === 'string'),
-    );
+    assert.deepEqual(scopes, [...DEFAULT_SCOPES]);
   });
 
   test('tokens.fetch recovers from a revoked token: 401, one refresh, one retry', async () => {
@@ -273,61 +270,270 @@ describe('against the real token server', () => {
     assert.equal(revoke.status, 200);
     const response = await tokens.fetch(`${server.url}/applications/scopes`);
     assert.equal(response.status, 200);
-    assert.ok(Array.isArray(((await response.json()) as { data: unknown }).data));
+    assert.deepEqual(await response.json(), [...DEFAULT_SCOPES]);
     assert.notEqual(await tokens.getToken(), first);
     // token, resource (401), token again, resource (200)
     assert.equal(counter.count(), 1 + 1 + 1 + 1);
   });
 
   test("the README's Quick start runs as written (host and credentials filled in)", async () => {
-    const readme = readFileSync(join(CLIENT_DIR, 'README.md'), 'utf8');
-    const quickStart = /## Quick start\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    assert.ok(quickStart, 'README has a Quick start ts block');
-    const replaceOnce = (text: string, from: string, to: string) => {
-      assert.equal(text.split(from).length, 2, `README example contains ${from} exactly once`);
-      return text.replace(from, to);
-    };
-    let code = replaceOnce(
-      quickStart,
-      "{ username: 'APP_ID', password: 'APP_SECRET' }",
-      `{ username: '${server.active.id}', password: '${server.active.secret}', host: '${server.url}' }`,
-    );
-    code = replaceOnce(
-      code,
-      "'https://api.sms.cx/applications/scopes'",
-      `'${server.url}/applications/scopes'`,
-    );
-    code += '\nconsole.log(JSON.stringify({ res, accessToken, status: response.status }));\n';
+    const out = (await runReadmeExample(
+      'Quick start',
+      [
+        [
+          "{ username: 'APP_ID', password: 'APP_SECRET' }",
+          `{ username: '${server.active.id}', password: '${server.active.secret}', host: '${server.url}' }`,
+        ],
+        ["'https://api.sms.cx/applications/scopes'", `'${server.url}/applications/scopes'`],
+      ],
+      '{ res, accessToken, status: response.status }',
+    )) as { res: Record<string, unknown>; accessToken: string; status: number };
+    assert.deepEqual(Object.keys(out.res).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
+    assert.equal(out.res.token_type, 'Bearer');
+    assert.equal(out.res.expires_in, 86400);
+    assert.deepEqual(String(out.res.scope).split(' ').sort(), ['groups', 'sms']);
+    assert.equal(jwtPayload(out.accessToken).client_id, server.active.id);
+    // tokens.fetch attached a Bearer token the server's protected /applications/scopes accepted.
+    assert.equal(out.status, 200);
+  });
+});
 
-    // A consumer folder where 'smscx-client' is this package (its built dist, via exports).
-    const dir = mkdtempSync(join(tmpdir(), 'smscx-client-readme-'));
-    try {
-      mkdirSync(join(dir, 'node_modules'));
-      symlinkSync(CLIENT_DIR, join(dir, 'node_modules', 'smscx-client'), 'dir');
-      writeFileSync(join(dir, 'example.mts'), code);
-      await ensureBuilt();
-      const { stdout } = await execFileAsync(
-        process.execPath,
-        ['--import', 'tsx', join(dir, 'example.mts')],
-        {
-          cwd: REPO_DIR,
-        },
-      );
-      const out = JSON.parse(stdout) as {
-        res: Record<string, unknown>;
-        accessToken: string;
-        status: number;
-      };
-      assert.deepEqual(Object.keys(out.res).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
-      assert.equal(out.res.token_type, 'Bearer');
-      assert.equal(out.res.expires_in, 86400);
-      assert.deepEqual(String(out.res.scope).split(' ').sort(), ['groups', 'sms']);
-      assert.equal(jwtPayload(out.accessToken).client_id, server.active.id);
-      // tokens.fetch attached a Bearer token the server's protected /applications/scopes accepted.
-      assert.equal(out.status, 200);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+/**
+ * Runs the first ts block under the README heading `## <section>` as a consumer would (through
+ * this package's built dist), after replacing each `[from, to]` exactly once, and returns the
+ * JSON of `result`, an expression over the example's variables, printed on its last line.
+ */
+async function runReadmeExample(
+  section: string,
+  replacements: Array<[string, string]>,
+  result: string,
+): Promise<unknown> {
+  const readme = readFileSync(join(CLIENT_DIR, 'README.md'), 'utf8');
+  const block = new RegExp(`## ${section}\n[\\s\\S]*?\`\`\`ts\n([\\s\\S]*?)\`\`\``).exec(readme)?.[1];
+  assert.ok(block, `README has a ${section} ts block`);
+  let code = block;
+  for (const [from, to] of replacements) {
+    assert.equal(code.split(from).length, 2, `README example contains ${from} exactly once`);
+    code = code.replace(from, to);
+  }
+  code += `\nconsole.log(JSON.stringify(${result}));\n`;
+
+  // A consumer folder where 'smscx-client' is this package (its built dist, via exports).
+  const dir = mkdtempSync(join(tmpdir(), 'smscx-client-readme-'));
+  try {
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(CLIENT_DIR, join(dir, 'node_modules', 'smscx-client'), 'dir');
+    writeFileSync(join(dir, 'example.mts'), code);
+    await ensureBuilt();
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', join(dir, 'example.mts')], {
+      cwd: REPO_DIR,
+    });
+    return JSON.parse(stdout.trimEnd().split('\n').at(-1) ?? '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the token server's admin CLI (`smscx-oauth-server`, its built dist) on `server`'s database. */
+async function serverCli(server: TokenServer, args: string[]): Promise<unknown> {
+  const bin = join(REPO_DIR, 'packages', 'server', 'bin', 'smscx-oauth-server.js');
+  const { stdout } = await execFileAsync(process.execPath, [bin, ...args, '--db', server.db, '--json'], {
+    env: { PATH: process.env.PATH ?? '' },
+  });
+  return JSON.parse(stdout);
+}
+
+describe('API key (X-API-KEY) against the real token server', () => {
+  let server: TokenServer;
+  let apiKey: string;
+  let keyId: string;
+  let newest: Credentials;
+  before(async () => {
+    server = await startTokenServer();
+    const created = (await serverCli(server, ['api-keys', 'create', '--name', 'sdk-e2e'])) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(created.name, 'sdk-e2e');
+    assert.match(String(created.api_key), /^ak_[0-9a-f]{12}\.[A-Za-z0-9_-]{43}$/);
+    apiKey = String(created.api_key);
+    keyId = String(created.id);
+    // Created after the three applications of startTokenServer: the newest one.
+    const app = (await serverCli(server, [
+      'apps',
+      'create',
+      '--name',
+      'e2e-newest',
+      '--scopes',
+      'sms groups',
+    ])) as {
+      application_id: string;
+      application_secret: string;
+    };
+    newest = { id: app.application_id, secret: app.application_secret };
+  });
+  after(() => server?.close());
+
+  /** An ApplicationsApi on an API-key-only configuration, and the requests it sent. */
+  const keyed = (key: string) => {
+    const sent: Array<{ path: string; headers: Headers }> = [];
+    const configuration = new Configuration({
+      apiKey: key,
+      host: server.url,
+      fetch: (input, init) => {
+        sent.push({ path: new URL(String(input)).pathname, headers: new Headers(init?.headers) });
+        return fetch(input, init);
+      },
+    });
+    return { api: new ApplicationsApi(new ApiClient(configuration)), sent };
+  };
+
+  test('getScopes: the catalogue as an array of names, with the key only (no token request)', async () => {
+    const { api, sent } = keyed(apiKey);
+    assert.deepEqual(await api.getScopes(), [...DEFAULT_SCOPES]);
+    assert.deepEqual(
+      sent.map((r) => r.path),
+      ['/applications/scopes'],
+    );
+    assert.equal(sent[0]!.headers.get('x-api-key'), apiKey);
+    assert.equal(sent[0]!.headers.get('authorization'), null);
+  });
+
+  test('getApplicationsList: every application, newest first, secrets masked', async () => {
+    const { api, sent } = keyed(apiKey);
+    const { data } = await api.getApplicationsList();
+    assert.deepEqual(
+      sent.map((r) => r.path),
+      ['/applications'],
+    );
+    assert.equal(data[0]?.application_name, 'e2e-newest');
+    assert.equal(data[0]?.application_id, newest.id);
+    assert.equal(data[0]?.scopes, 'sms groups');
+    assert.deepEqual(data.map((a) => a.application_name).sort(), [
+      'e2e-active',
+      'e2e-disabled',
+      'e2e-forever',
+      'e2e-newest',
+    ]);
+    const created = data.map((a) => Date.parse(a.created_at));
+    assert.ok(
+      created.every((t, i) => Number.isFinite(t) && (i === 0 || t <= created[i - 1]!)),
+      String(created),
+    );
+    const byName = new Map(data.map((a) => [a.application_name, a]));
+    assert.equal(byName.get('e2e-active')?.application_id, server.active.id);
+    assert.equal(byName.get('e2e-active')?.token_expiration, '1d');
+    assert.equal(byName.get('e2e-forever')?.token_expiration, 'never');
+    assert.equal(byName.get('e2e-active')?.scopes, DEFAULT_SCOPES.join(' '));
+    assert.equal(new Set(data.map((a) => a.id)).size, data.length);
+    const secrets = [server.active, server.disabled, server.forever, newest].map((c) => c.secret);
+    for (const application of data) {
+      assert.ok(Number.isSafeInteger(application.id));
+      assert.match(application.application_id, /^[0-9a-f]{40}$/);
+      assert.match(application.application_secret, /\*/, 'a masked hint');
+      for (const secret of secrets) assert.ok(!JSON.stringify(application).includes(secret));
     }
+  });
+
+  test('Application ID + Secret and an API key: the key goes to /applications only, never to /oauth/token', async () => {
+    const sent: Array<{ path: string; headers: Headers }> = [];
+    const configuration = new Configuration({
+      username: server.active.id,
+      password: server.active.secret,
+      apiKey,
+      host: server.url,
+      fetch: (input, init) => {
+        sent.push({ path: new URL(String(input)).pathname, headers: new Headers(init?.headers) });
+        return fetch(input, init);
+      },
+    });
+    const apiClient = new ApiClient(configuration);
+    const tokens = new TokenManager({ apiClient });
+    assert.equal(jwtPayload(await tokens.getToken()).client_id, server.active.id);
+    const { data } = await new ApplicationsApi(apiClient, tokens).getApplicationsList();
+    assert.equal(data.length, 4);
+    assert.deepEqual(
+      sent.map((r) => [
+        r.path,
+        r.headers.get('x-api-key'),
+        r.headers.get('authorization')?.split(' ')[0] ?? null,
+      ]),
+      [
+        ['/oauth/token', null, 'Basic'],
+        ['/applications', apiKey, null],
+      ],
+    );
+  });
+
+  test('a wrong key is InvalidCredentialsException invalid_api_key (1602), the key nowhere in it', async () => {
+    const wrong = `${apiKey.slice(0, -1)}${apiKey.endsWith('A') ? 'B' : 'A'}`;
+    for (const [key, call] of [
+      [wrong, (api: ApplicationsApi) => api.getApplicationsList()],
+      ['ak_000000000000.not-a-key', (api: ApplicationsApi) => api.getScopes()],
+    ] as const) {
+      const { api, sent } = keyed(key);
+      const error = await call(api).catch((e: unknown) => e);
+      assert.ok(error instanceof InvalidCredentialsException, String(error));
+      assert.equal(error.status, 401);
+      assert.deepEqual(error.error, {
+        type: 'invalid_api_key',
+        code: 1602,
+        message: 'Missing or invalid API key',
+        uri: 'https://docs.sms.cx/#invalid_api_key',
+      });
+      assert.match(error.requestId ?? '', /\S/);
+      assert.equal(sent.length, 1, 'no token request, no retry');
+      for (const text of [error.message, String(error), inspect(error), JSON.stringify(error)]) {
+        assert.ok(!text.includes(key));
+        assert.ok(!text.includes(apiKey));
+      }
+    }
+  });
+
+  test('without an API key getApplicationsList sends a Bearer token, which this server refuses (401 invalid_api_key)', async () => {
+    const sent: string[] = [];
+    const configuration = new Configuration({
+      username: server.active.id,
+      password: server.active.secret,
+      host: server.url,
+      fetch: (input, init) => {
+        const authorization = new Headers(init?.headers).get('authorization')?.split(' ')[0];
+        sent.push(`${new URL(String(input)).pathname} ${authorization}`);
+        return fetch(input, init);
+      },
+    });
+    const error = await new ApplicationsApi(new ApiClient(configuration))
+      .getApplicationsList()
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof InvalidCredentialsException, String(error));
+    assert.equal(error.error?.type, 'invalid_api_key');
+    // TokenManager.fetch's one refresh-and-retry on 401.
+    assert.deepEqual(sent, [
+      '/oauth/token Basic',
+      '/applications Bearer',
+      '/oauth/token Basic',
+      '/applications Bearer',
+    ]);
+  });
+
+  test("the README's ApplicationsApi example runs as written (API key and host filled in)", async () => {
+    const out = (await runReadmeExample(
+      'ApplicationsApi',
+      [["{ apiKey: 'YOUR_API_KEY' }", `{ apiKey: '${apiKey}', host: '${server.url}' }`]],
+      '{ scopes, data }',
+    )) as { scopes: string[]; data: Array<{ application_name: string }> };
+    assert.deepEqual(out.scopes, [...DEFAULT_SCOPES]);
+    assert.equal(out.data[0]?.application_name, 'e2e-newest');
+    assert.equal(out.data.length, 4);
+  });
+
+  test('a revoked key is refused as soon as the revocation returns', async () => {
+    const { api } = keyed(apiKey);
+    await api.getScopes();
+    await serverCli(server, ['api-keys', 'revoke', keyId]);
+    const error = await api.getApplicationsList().catch((e: unknown) => e);
+    assert.ok(error instanceof InvalidCredentialsException, String(error));
+    assert.equal(error.error?.type, 'invalid_api_key');
   });
 });
 

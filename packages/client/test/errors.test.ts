@@ -50,6 +50,8 @@ const rows: Array<[number, string, number, new (...args: never[]) => ApiExceptio
   [400, 'invalid_scope', 1600, InvalidScopeException, 'InvalidScopeException'],
   [400, 'something_new', 1600, InvalidRequestException, 'InvalidRequestException'],
   [401, 'invalid_client', 1600, InvalidCredentialsException, 'InvalidCredentialsException'],
+  [401, 'invalid_token', 1601, InvalidCredentialsException, 'InvalidCredentialsException'],
+  [401, 'invalid_api_key', 1602, InvalidCredentialsException, 'InvalidCredentialsException'],
   [403, 'access_denied', 1603, AccessDeniedException, 'AccessDeniedException'],
   [404, 'not_found', 1604, ApiException, 'ApiException'],
   [405, 'invalid_method', 1605, ApiMethodNotAllowedException, 'ApiMethodNotAllowedException'],

@@ -45,7 +45,7 @@ import {
   ApiException, InvalidRequestException, InvalidScopeException, InvalidCredentialsException,
   AccessDeniedException, ApiMethodNotAllowedException, RateLimitExceededException,
   ServerErrorException, ApiConnectionException, UnsupportedGrantTypeException, ApiTimeoutException,
-  type OauthTokenResponse, type ApiErrorBody, type ApplicationScopes,
+  type OauthTokenResponse, type ApiErrorBody, type ApplicationsListResponse, type Application,
 } from 'smscx-client';
 
 export async function main(): Promise<void> {
@@ -56,14 +56,18 @@ export async function main(): Promise<void> {
   const tokens = new TokenManager({ configuration, scope: 'sms groups', refreshSkewSeconds: 60 });
   const accessToken: string = await tokens.getToken();
   const response: Response = await tokens.fetch('https://api.sms.cx/applications/scopes');
-  const scopes: ApplicationScopes = await new ApplicationsApi(new ApiClient(configuration), tokens).getScopes();
+  const scopes: string[] = await new ApplicationsApi(new ApiClient(configuration), tokens).getScopes();
+  const keyed = new ApplicationsApi(new ApiClient(new Configuration({ apiKey: 'YOUR_API_KEY' })));
+  const list: ApplicationsListResponse = await keyed.getApplicationsList();
+  const first: Application | undefined = list.data[0];
+  const id: number | undefined = first?.id;
   try {
     await api.getAccessToken({ grantType: 'client_credentials', signal: AbortSignal.timeout(1000) });
   } catch (err) {
     if (err instanceof RateLimitExceededException) { const d: Date | undefined = err.resetAt; void d; }
     if (err instanceof ApiException) { const e: ApiErrorBody | undefined = err.error; void e; }
   }
-  void [n, accessToken, response, scopes, InvalidRequestException, InvalidScopeException,
+  void [n, accessToken, response, scopes, id, InvalidRequestException, InvalidScopeException,
     InvalidCredentialsException, AccessDeniedException, ApiMethodNotAllowedException,
     ServerErrorException, ApiConnectionException, UnsupportedGrantTypeException, ApiTimeoutException];
 }

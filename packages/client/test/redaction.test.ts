@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import { ApiClient, Configuration, type Logger, OauthApi, TokenManager } from '../src/index.js';
+import {
+  ApiClient,
+  ApplicationsApi,
+  Configuration,
+  InvalidCredentialsException,
+  type Logger,
+  OauthApi,
+  TokenManager,
+} from '../src/index.js';
 import { base64Utf8 } from '../src/internal/basic-auth.js';
+import { redactHeaders } from '../src/internal/redact.js';
 import {
   errorStep,
   recordingInternals,
   type Step,
+  sendJson,
   startScriptedServer,
   tokenStep,
 } from './scripted-server.js';
@@ -14,6 +24,7 @@ import {
 const SECRET = 'Sup3r:S3cret%value-ü';
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.payload-that-is-secret.signature';
 const BASIC = base64Utf8(`app:${encodeURIComponent(SECRET)}`);
+const API_KEY = 'ak_0123456789ab.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE';
 
 function forbidden(text: string): void {
   for (const needle of [SECRET, encodeURIComponent(SECRET), BASIC, TOKEN, 'payload-that-is-secret']) {
@@ -99,6 +110,42 @@ describe('secrets never leak', () => {
       assert.match(text, /token is \[REDACTED\]/);
       // The real server saw the real credentials.
       assert.equal(server.requests[0]!.headers.authorization, `Basic ${BASIC}`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('the API key: never in the debug log, an error, inspect or JSON', async () => {
+    const server = await startScriptedServer([
+      (_req, res) => sendJson(res, 200, ['sms']),
+      errorStep(401, 'invalid_api_key', 1602),
+    ]);
+    try {
+      const { logger, lines } = capture();
+      const configuration = new Configuration({ apiKey: API_KEY, host: server.url, logger });
+      const apiClient = new ApiClient(configuration);
+      const api = new ApplicationsApi(apiClient);
+      assert.deepEqual(await api.getScopes(), ['sms']);
+      const err = await api.getApplicationsList().catch((e: unknown) => e);
+      assert.ok(err instanceof InvalidCredentialsException);
+      // A careless call site passing the key is redacted too.
+      apiClient.logger.debug(`key is ${API_KEY}`, { headers: { 'x-api-key': API_KEY } });
+      const texts = [
+        lines.join('\n'),
+        err.message,
+        String(err),
+        inspect(err, { depth: 10, showHidden: true }),
+        JSON.stringify(err),
+        inspect(configuration, { depth: 10, showHidden: true }),
+        JSON.stringify(configuration),
+        inspect(apiClient, { depth: 10 }),
+      ];
+      for (const text of texts)
+        assert.ok(!text.includes(API_KEY), `leaked the API key in: ${text.slice(0, 500)}`);
+      assert.match(lines.join('\n'), /key is \[REDACTED\]/);
+      assert.equal(JSON.parse(JSON.stringify(configuration)).apiKey, '[REDACTED]');
+      assert.equal(server.requests[0]!.headers['x-api-key'], API_KEY);
+      assert.deepEqual(redactHeaders({ 'X-API-KEY': API_KEY }), { 'x-api-key': '[REDACTED]' });
     } finally {
       await server.close();
     }

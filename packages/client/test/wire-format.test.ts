@@ -114,4 +114,31 @@ describe('Configuration', () => {
     assert.throws(() => new Configuration({ username: 'x', password: 'y', maxRetries: -1 }), TypeError);
     assert.throws(() => new Configuration({ username: 'x', password: 'y', timeoutMs: 1.5 }), TypeError);
   });
+
+  test('an API key alone is enough; with it, username and password still come as a pair', () => {
+    const c = new Configuration({ apiKey: 'ak_0123456789ab.key' });
+    assert.equal(c.apiKey, 'ak_0123456789ab.key');
+    assert.equal(c.username, undefined);
+    assert.equal(c.password, undefined);
+    const both = new Configuration({ username: 'APP_ID', password: 'APP_SECRET', apiKey: 'ak_x.y' });
+    assert.equal(both.username, 'APP_ID');
+    assert.equal(both.apiKey, 'ak_x.y');
+    assert.equal(new Configuration({ username: 'APP_ID', password: 'APP_SECRET' }).apiKey, undefined);
+    assert.throws(() => new Configuration({}), /username \(the Application ID\) is required/);
+    assert.throws(() => new Configuration({ apiKey: 'k-1', username: 'x' }), /password/);
+    assert.throws(() => new Configuration({ apiKey: 'k-1', password: 'y' }), /username/);
+    assert.throws(() => new Configuration({ apiKey: 'k-1', username: '', password: 'y' }), TypeError);
+  });
+
+  test('rejects an API key that is not a header-safe token, without quoting it', () => {
+    for (const apiKey of ['', 'has space-SECRETPART', 'line\nbreak-SECRETPART', 'ü-SECRETPART', 42]) {
+      assert.throws(
+        () => new Configuration({ apiKey: apiKey as string }),
+        (error: unknown) =>
+          error instanceof TypeError &&
+          /apiKey must be/.test(error.message) &&
+          !error.message.includes('SECRETPART'),
+      );
+    }
+  });
 });

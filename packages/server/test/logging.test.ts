@@ -2,6 +2,7 @@
 // (fixture.ts) with a logger that collects its lines in memory.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createApiKey } from '../src/admin/api-keys.js';
 import { collectingLogger, inProcessServer } from './fixture.js';
 import { basic, FORM, requestToken, send } from './helpers.js';
 
@@ -77,6 +78,30 @@ describe('logging', () => {
       assert.equal(probe.length, 1);
       assert.equal(probe[0]!.reqId, response.headers['x-request-id']);
       assert.deepEqual(probe[0]!.headers, { authorization: '[Redacted]' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('never logs an API key, from the admin API or in a logged header', async () => {
+    const { logger, lines } = collectingLogger('trace');
+    const server = await inProcessServer({ logger });
+    try {
+      const { key } = await createApiKey(server.storage, server.pepper, 'ops');
+      const wrong = `${key.slice(0, -4)}AAAA`;
+      for (const presented of [key, wrong]) {
+        const response = await server.send({
+          method: 'GET',
+          path: '/admin/v1/me',
+          headers: { 'x-api-key': presented },
+        });
+        assert.ok(response.status === 200 || response.status === 401, String(response.status));
+      }
+      logger.warn({ headers: { 'x-api-key': key }, api_key: key }, 'probe');
+      const logs = lines.join('\n');
+      assert.ok(lines.some((line) => line.includes('probe')));
+      for (const secret of [key, wrong, key.split('.')[1]!])
+        assert.ok(!logs.includes(secret), 'an API key was logged');
     } finally {
       await server.close();
     }

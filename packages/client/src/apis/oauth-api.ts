@@ -59,6 +59,7 @@ export class OauthApi {
    * @throws ServerErrorException on 5xx after retries.
    * @throws ApiConnectionException / ApiTimeoutException when no response arrived.
    * @throws ApiException for any other status, or a 200 that is not a valid token response.
+   * @throws TypeError when the configuration has no Application ID and Secret (only an API key).
    * @see RFC 6749 §4.4.2, §5.1, §5.2
    */
   async getAccessToken(params: GetAccessTokenParams = {}): Promise<OauthTokenResponse> {
@@ -66,10 +67,17 @@ export class OauthApi {
     const grantType = params.grantType ?? CLIENT_CREDENTIALS;
     let body = grantType === CLIENT_CREDENTIALS ? DEFAULT_FORM : `grant_type=${formUrlEncode(grantType)}`;
     if (params.scope !== undefined && params.scope !== '') body += `&scope=${formUrlEncode(params.scope)}`;
+    const { username, password } = configuration;
+    if (username === undefined || password === undefined) {
+      // An API key is never sent here: it cannot be exchanged for an access token.
+      throw new TypeError(
+        'OauthApi: getting an access token needs the Application ID and Secret (Configuration username and password); an API key is not sent to /oauth/token',
+      );
+    }
     // A plain object, not `new Headers(...)`: undici copies and re-validates a Headers instance
     // on every request (about 13 µs of a 300 µs loopback request, measured against raw fetch).
     this.#headers ??= {
-      authorization: basicAuthorization(configuration.username, configuration.password),
+      authorization: basicAuthorization(username, password),
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
       'user-agent': configuration.userAgent,

@@ -156,7 +156,11 @@ export class InvalidScopeException extends ApiException {
   override readonly name: ApiErrorName = 'InvalidScopeException';
 }
 
-/** 401 `invalid_client`: wrong Application ID or Secret, or a deleted application. */
+/**
+ * 401: the credentials were refused. `invalid_client` (1600): wrong Application ID or Secret, or
+ * a deleted application; `invalid_token` (1601): the Bearer access token was refused;
+ * `invalid_api_key` (1602): the `X-API-KEY` is missing or unknown. See `error.type`.
+ */
 export class InvalidCredentialsException extends ApiException {
   /** Always `'InvalidCredentialsException'`, also in minified code: `switch (err.name)` narrows on it. */
   override readonly name: ApiErrorName = 'InvalidCredentialsException';

@@ -3,7 +3,7 @@
 const REDACTED = '[REDACTED]';
 
 /** Header names whose values are credentials. */
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
 
 /**
  * A plain object copy of `headers` with credential values replaced, keeping only the scheme

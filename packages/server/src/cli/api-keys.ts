@@ -1,14 +1,12 @@
 import { createApiKey, listApiKeys, revokeApiKey, viewApiKey } from '../admin/api-keys.js';
 import { cliActor } from '../admin/audit.js';
+import { nameProblem } from '../domain/names.js';
 import { printJson, withAdminContext } from './admin-context.js';
 import { ADMIN_OPTIONS, parseCommandArgs } from './args.js';
 import { CommandError, UsageError } from './errors.js';
 import { printable } from './printable.js';
 import type { CliIo } from './run.js';
 import { USAGE } from './usage.js';
-
-/** Longest API key name, in characters. */
-export const MAX_API_KEY_NAME = 100;
 
 // The shape of an API key's ID (`domain/api-keys.ts`): printed as is in an error, anything else quoted.
 const API_KEY_ID = /^ak_[0-9a-f]{12}$/;
@@ -43,20 +41,12 @@ export async function runApiKeys(args: string[], io: CliIo): Promise<void> {
   }
 }
 
-/**
- * The name of a new API key: 1 to {@link MAX_API_KEY_NAME} characters once trimmed, no control
- * characters.
- *
- * @throws UsageError otherwise
- */
+/** The name of a new API key, trimmed (the rule: `domain/names.ts`). @throws UsageError */
 export function apiKeyName(value: string | undefined): string {
   if (value === undefined) throw new UsageError('api-keys create needs --name <name>');
-  if (/\p{Cc}/u.test(value)) throw new UsageError('--name must not contain control characters');
   const name = value.trim();
-  if (name === '') throw new UsageError('--name must not be empty');
-  if ([...name].length > MAX_API_KEY_NAME) {
-    throw new UsageError(`--name is limited to ${MAX_API_KEY_NAME} characters`);
-  }
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw new UsageError(`--name ${problem}`);
   return name;
 }
 

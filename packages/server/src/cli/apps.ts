@@ -12,6 +12,7 @@ import { type AdminActionOptions, cliActor } from '../admin/audit.js';
 import { isTokenExpiration, type TokenExpiration } from '../contract/expiration.js';
 import { systemClock } from '../domain/clock.js';
 import { isApplicationId } from '../domain/ids.js';
+import { nameProblem } from '../domain/names.js';
 import { ScopeCatalogue } from '../domain/scopes.js';
 import type { ApplicationRecord } from '../storage/types.js';
 import {
@@ -67,16 +68,11 @@ export async function runApps(args: string[], io: CliIo): Promise<void> {
   }
 }
 
-/** Longest application name, in characters (UTF-16 code units). */
-const MAX_APPLICATION_NAME = 200;
-
-/** The `--name` of `apps create` and `apps update`: trimmed, 1 to 200 characters. @throws UsageError */
+/** The `--name` of `apps create` and `apps update`, trimmed (the rule: `domain/names.ts`). @throws UsageError */
 function applicationName(value: string): string {
   const name = value.trim();
-  if (name === '') throw new UsageError('--name must not be empty');
-  if (name.length > MAX_APPLICATION_NAME) {
-    throw new UsageError(`--name is limited to ${MAX_APPLICATION_NAME} characters`);
-  }
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw new UsageError(`--name ${problem}`);
   return name;
 }
 

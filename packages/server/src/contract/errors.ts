@@ -11,7 +11,8 @@ export type ApiErrorType =
   | 'invalid_method'
   | 'rate_limit'
   | 'server_error'
-  | 'service_unavailable';
+  | 'service_unavailable'
+  | 'invalid_api_key';
 
 /** Base of the `uri` member: the docs section is the error type, e.g. `https://docs.sms.cx/#invalid_scope`. */
 export const ERROR_DOCS_BASE = 'https://docs.sms.cx/#';
@@ -80,4 +81,29 @@ export const Errors = {
     1653,
     'Rate limiting is temporarily unavailable; try again shortly',
   ),
+  /** No, a malformed, an unknown or a revoked `X-API-KEY` (the admin API, `GET /applications`). */
+  invalidApiKey: new ApiError(401, 'invalid_api_key', 1602, 'Missing or invalid API key'),
+  /** A database call of the admin API (or an API key look-up) failed: nothing was answered from it. */
+  databaseUnavailable: new ApiError(
+    503,
+    'service_unavailable',
+    1654,
+    'The database is temporarily unavailable; try again shortly',
+  ),
+  /**
+   * An admin change was saved, but not every live server process confirmed it within the bound
+   * (`PropagationError`; the lagging processes are logged, never sent).
+   */
+  changeNotConfirmed: new ApiError(
+    503,
+    'service_unavailable',
+    1655,
+    'The change was saved but not yet confirmed by every server process; it applies as soon as they catch up',
+  ),
+  /** 404 of the admin API for an application ID that names no application. */
+  applicationNotFound: new ApiError(404, 'not_found', 1604, 'No application with this ID'),
+  /** 404 of the admin API for a key ID that names no signing key. */
+  signingKeyNotFound: new ApiError(404, 'not_found', 1604, 'No signing key with this ID'),
+  /** The admin API's bodies are JSON. */
+  jsonContentType: invalidRequest('Content-Type must be application/json'),
 } as const;

@@ -26,3 +26,54 @@ export const CLIENT_AUTHENTICATED_PATHS: ReadonlySet<string> = new Set([
 ]);
 /** The GET endpoints (Fastify answers HEAD for each). */
 export const GET_PATHS: ReadonlySet<string> = new Set([JWKS_PATH, METADATA_PATH, SCOPES_PATH]);
+
+/** `GET`: the SMS.CX applications list, for an API key. */
+export const APPLICATIONS_PATH = '/applications';
+/** Where the admin REST API lives: every path below starts with it. */
+export const ADMIN_PREFIX = '/admin/v1';
+/** `GET`: the calling API key. */
+export const ADMIN_ME_PATH = `${ADMIN_PREFIX}/me`;
+/** `GET`: the scope catalogue with descriptions. */
+export const ADMIN_SCOPES_PATH = `${ADMIN_PREFIX}/scopes`;
+/** `GET`: the OpenAPI 3.1 document of the admin API and the SMS.CX applications endpoints (no key needed). */
+export const ADMIN_OPENAPI_PATH = `${ADMIN_PREFIX}/openapi.json`;
+/** `GET` (list, `?search=`), `POST` (create). */
+export const ADMIN_APPLICATIONS_PATH = `${ADMIN_PREFIX}/applications`;
+/** `GET`, `PATCH`, `DELETE` one application. */
+export const ADMIN_APPLICATION_PATH = `${ADMIN_APPLICATIONS_PATH}/:application_id`;
+/** `POST`: disable an application. */
+export const ADMIN_APPLICATION_DISABLE_PATH = `${ADMIN_APPLICATION_PATH}/disable`;
+/** `POST`: enable an application. */
+export const ADMIN_APPLICATION_ENABLE_PATH = `${ADMIN_APPLICATION_PATH}/enable`;
+/** `POST`: a new secret for an application. */
+export const ADMIN_APPLICATION_ROTATE_SECRET_PATH = `${ADMIN_APPLICATION_PATH}/rotate-secret`;
+/** `POST`: revoke every token of an application issued so far. */
+export const ADMIN_APPLICATION_REVOKE_TOKENS_PATH = `${ADMIN_APPLICATION_PATH}/revoke-tokens`;
+/** `GET`: the signing keys. */
+export const ADMIN_KEYS_PATH = `${ADMIN_PREFIX}/keys`;
+/** `POST`: a new current signing key. Registered before {@link ADMIN_KEY_PATH}'s parameter matches it. */
+export const ADMIN_KEYS_ROTATE_PATH = `${ADMIN_KEYS_PATH}/rotate`;
+/** `GET`: one signing key with its public JWK. */
+export const ADMIN_KEY_PATH = `${ADMIN_KEYS_PATH}/:kid`;
+/** `GET`: the audit log, newest first, paged. */
+export const ADMIN_AUDIT_PATH = `${ADMIN_PREFIX}/audit`;
+
+/**
+ * Every path of the admin API with the methods it answers (`HEAD` wherever `GET`), in matching
+ * order (a literal segment before a parameter): what the 405 answer's `Allow` lists.
+ */
+export const ADMIN_ROUTE_METHODS: ReadonlyArray<readonly [path: string, methods: readonly string[]]> = [
+  [ADMIN_ME_PATH, ['GET', 'HEAD']],
+  [ADMIN_SCOPES_PATH, ['GET', 'HEAD']],
+  [ADMIN_OPENAPI_PATH, ['GET', 'HEAD']],
+  [ADMIN_APPLICATIONS_PATH, ['GET', 'HEAD', 'POST']],
+  [ADMIN_APPLICATION_PATH, ['GET', 'HEAD', 'PATCH', 'DELETE']],
+  [ADMIN_APPLICATION_DISABLE_PATH, ['POST']],
+  [ADMIN_APPLICATION_ENABLE_PATH, ['POST']],
+  [ADMIN_APPLICATION_ROTATE_SECRET_PATH, ['POST']],
+  [ADMIN_APPLICATION_REVOKE_TOKENS_PATH, ['POST']],
+  [ADMIN_KEYS_PATH, ['GET', 'HEAD']],
+  [ADMIN_KEYS_ROTATE_PATH, ['POST']],
+  [ADMIN_KEY_PATH, ['GET', 'HEAD']],
+  [ADMIN_AUDIT_PATH, ['GET', 'HEAD']],
+];

@@ -1,5 +1,5 @@
 /**
- * Short descriptions of the default SMS.CX scopes, served by `GET /applications/scopes`.
+ * Short descriptions of the default SMS.CX scopes, served by `GET /admin/v1/scopes`.
  * Scopes of a custom catalogue without an entry here are listed without a description.
  */
 export const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {

@@ -8,6 +8,7 @@ import type { ApplicationCache } from '../cache/application-cache.js';
 import type { RevokedTokens } from '../cache/revoked-tokens.js';
 import type { Clock } from '../domain/clock.js';
 import type { ScopeCatalogue } from '../domain/scopes.js';
+import { registerApiKeyAuthentication } from '../http/api-key-authentication.js';
 import { registerClientAuthentication } from '../http/client-authentication.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { TokenRateLimits } from '../limits/index.js';
@@ -15,12 +16,13 @@ import type { Storage } from '../storage/types.js';
 import type { ClientCredentialsGrant } from '../tokens/client-credentials.js';
 import type { Issuer } from '../tokens/issuer.js';
 import type { AccessTokenChecker } from '../tokens/token-checker.js';
+import { registerAdminRoutes } from './admin/index.js';
+import { registerApplicationsRoutes } from './applications.js';
 import { registerIntrospectRoute } from './introspect.js';
 import { registerJwksRoute } from './jwks.js';
 import { registerMetadataRoute } from './metadata.js';
 import { registerNotFound } from './not-found.js';
 import { registerRevokeRoute } from './revoke.js';
-import { registerScopesRoute } from './scopes.js';
 import { registerTokenRoute } from './token.js';
 
 /** What the routes work with, built once by `buildApp`. */
@@ -40,16 +42,19 @@ export interface RouteDeps {
 
 /**
  * Registers every endpoint: `POST /oauth/token`, `/oauth/revoke` and `/oauth/introspect` (HTTP
- * Basic), the JWKS, the RFC 8414 metadata, the bearer-protected `GET /applications/scopes`, and
+ * Basic), the JWKS, the RFC 8414 metadata, the SMS.CX `GET /applications/scopes` (Bearer token or
+ * API key) and `GET /applications` (API key), the admin REST API under `/admin/v1` (API key), and
  * the 404/405 answer for everything else.
  */
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   registerClientAuthentication(app);
+  registerApiKeyAuthentication(app);
   registerTokenRoute(app, deps);
   registerRevokeRoute(app, deps);
   registerIntrospectRoute(app, deps);
   registerJwksRoute(app, deps.keys);
   registerMetadataRoute(app, deps);
-  registerScopesRoute(app, { catalogue: deps.catalogue, verifier: deps.checker.verifier });
+  registerApplicationsRoutes(app, { ...deps, verifier: deps.checker.verifier });
+  registerAdminRoutes(app, deps);
   registerNotFound(app, deps.limits, deps.now);
 }
