@@ -5,6 +5,13 @@
  */
 
 export {
+  type ApiKeyView,
+  type CreatedApiKey,
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+} from './admin/api-keys.js';
+export {
   type ApplicationView,
   type CreatedApplication,
   createApplication,
@@ -14,8 +21,11 @@ export {
   revokeApplicationTokens,
   rotateApplicationSecret,
   setApplicationStatus,
+  updateApplication,
   viewApplication,
 } from './admin/applications.js';
+export { type AdminActionOptions, type AuditPage, readAudit } from './admin/audit.js';
+export { rotateKeys } from './admin/keys.js';
 export { type BuildAppOptions, buildApp } from './app.js';
 export {
   ConfigError,
@@ -31,22 +41,29 @@ export { ApiError, type ApiErrorType } from './contract/errors.js';
 export { TOKEN_EXPIRATIONS, type TokenExpiration } from './contract/expiration.js';
 export type { Clock } from './domain/clock.js';
 export { DEFAULT_SCOPES } from './domain/scopes.js';
-export { loadOrCreatePepper } from './domain/secrets.js';
+export { loadOrCreatePepper, pepperFingerprint } from './domain/secrets.js';
 export type { PublicJwk } from './keys/key-material.js';
 export { ensureSigningKey, type KeyRotation, rotateSigningKey } from './keys/key-ring.js';
+export { openPepper, PepperError } from './keys/pepper-guard.js';
 export { RETIRED_KEY_RETENTION_MS } from './keys/retention.js';
 export { type RunningServer, type StartServerOptions, startServer } from './server.js';
 export { describeDatabase, openStorage } from './storage/open.js';
 export { MIGRATIONS, type Migration } from './storage/sqlite/migrations.js';
 export { openSqliteStorage } from './storage/sqlite/sqlite-storage.js';
-export type {
-  ApplicationPatch,
-  ApplicationRecord,
-  ApplicationStatus,
-  ChangeEntity,
-  ChangeRecord,
-  RevokedTokenRecord,
-  SigningKeyRecord,
-  Storage,
-  TokenRevocation,
+export {
+  type ApiKeyRecord,
+  type ApplicationPatch,
+  type ApplicationRecord,
+  type ApplicationStatus,
+  type AuditActor,
+  type AuditEntry,
+  type AuditRecord,
+  type ChangeEntity,
+  type ChangeRecord,
+  DatabaseBusyError,
+  type NewApplicationRecord,
+  type RevokedTokenRecord,
+  type SigningKeyRecord,
+  type Storage,
+  type TokenRevocation,
 } from './storage/types.js';

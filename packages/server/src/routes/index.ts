@@ -17,6 +17,7 @@ import type { ClientCredentialsGrant } from '../tokens/client-credentials.js';
 import type { Issuer } from '../tokens/issuer.js';
 import type { AccessTokenChecker } from '../tokens/token-checker.js';
 import { registerAdminRoutes } from './admin/index.js';
+import { registerAdminPage } from './admin-page.js';
 import { registerApplicationsRoutes } from './applications.js';
 import { registerIntrospectRoute } from './introspect.js';
 import { registerJwksRoute } from './jwks.js';
@@ -44,7 +45,7 @@ export interface RouteDeps {
  * Registers every endpoint: `POST /oauth/token`, `/oauth/revoke` and `/oauth/introspect` (HTTP
  * Basic), the JWKS, the RFC 8414 metadata, the SMS.CX `GET /applications/scopes` (Bearer token or
  * API key) and `GET /applications` (API key), the admin REST API under `/admin/v1` (API key), and
- * the 404/405 answer for everything else.
+ * the admin web page at `/admin`, and the 404/405 answer for everything else.
  */
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   registerClientAuthentication(app);
@@ -56,5 +57,6 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   registerMetadataRoute(app, deps);
   registerApplicationsRoutes(app, { ...deps, verifier: deps.checker.verifier });
   registerAdminRoutes(app, deps);
+  registerAdminPage(app);
   registerNotFound(app, deps.limits, deps.now);
 }

@@ -12,7 +12,7 @@ import type { Clock } from '../../domain/clock.js';
 import type { ScopeCatalogue } from '../../domain/scopes.js';
 import { apiKeyAuthentication, authenticatedApiKey } from '../../http/api-key-authentication.js';
 import type { TokenRateLimits } from '../../limits/index.js';
-import type { Storage } from '../../storage/types.js';
+import { DatabaseBusyError, type Storage } from '../../storage/types.js';
 import { PropagationError } from '../../sync/propagation.js';
 
 /** What the admin routes work with. */
@@ -72,6 +72,10 @@ export async function fromStorage<T>(request: FastifyRequest, call: () => Promis
         'admin change saved but not confirmed by every server process',
       );
       throw Errors.changeNotConfirmed;
+    }
+    if (error instanceof DatabaseBusyError) {
+      request.log.warn('the database is busy (another process holds the write lock)');
+      throw Errors.databaseBusy;
     }
     request.log.error({ err: error }, 'database call of the admin API failed');
     throw Errors.databaseUnavailable;
