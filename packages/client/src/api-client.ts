@@ -1,33 +1,61 @@
 import type { Configuration, Logger } from './configuration.js';
-import { ApiConnectionException, ApiException } from './core/errors.js';
+import { ApiConnectionException, ApiException, ApiTimeoutException } from './core/errors.js';
 import { basicAuthorization, formUrlEncode } from './internal/basic-auth.js';
-import { isSilent, resolveLogger } from './internal/logger.js';
-import { redactHeaders } from './internal/redact.js';
-import {
-  backoffDelayMs,
-  isRetryableStatus,
-  MAX_SERVER_WAIT_MS,
-  serverRequestedWaitMs,
-} from './internal/retry.js';
-import { abortableSleep, type RawResponse, sendOnce } from './internal/transport.js';
+import { LEVEL, resolveLogger } from './internal/logger.js';
+import { redactHeaders, redactHeaderValues, redactSecrets } from './internal/redact.js';
+import { backoffDelayMs, isIdempotent, serverRequestedWaitMs } from './internal/retry.js';
+import { abortableSleep, type Exchange, sendOnce } from './internal/transport.js';
 
 /** One request as the API classes describe it to {@link ApiClient.request}. */
 export interface ApiRequest {
-  /** HTTP method. */
-  method: 'GET' | 'POST';
-  /** Path below the host, starting with "/". */
+  /** HTTP method, upper case. */
+  method: string;
+  /** Path below the host, starting with "/", or an absolute `http(s)://` URL. */
   path: string;
   /**
-   * Request headers (credentials included; they are redacted in logs). A plain object of
-   * lower-case names is cheaper for `fetch` to take than a `Headers` instance.
+   * Request headers (credentials included; they are redacted in logs and errors). A plain
+   * object of lower-case names is cheaper for `fetch` to take than a `Headers` instance.
    */
   headers: Headers | Readonly<Record<string, string>>;
   /** Request body, if any. */
-  body?: string | undefined;
+  body?: string | ArrayBuffer | undefined;
   /** Overrides `Configuration.maxRetries` for this call. */
   maxRetries?: number | undefined;
+  /** Overrides `Configuration.maxRetryDelayMs` for this call. */
+  maxRetryDelayMs?: number | undefined;
+  /** Overrides `Configuration.deadlineMs` for this call: its total time, every attempt and wait included. */
+  deadlineMs?: number | undefined;
   /** Aborts the call (including a backoff wait). */
   signal?: AbortSignal | undefined;
+}
+
+/**
+ * Credentials added to each attempt of a request, and what to do when they are refused.
+ * @internal
+ */
+export interface RequestAuth {
+  /** Headers to add to an attempt (e.g. a Bearer token); may wait for a token. */
+  headers(signal: AbortSignal | undefined): Promise<Record<string, string>>;
+  /** Called once on a `401` with the headers that were refused; the request is then sent again. */
+  unauthorized(sent: Readonly<Record<string, string>>): void;
+}
+
+/**
+ * How {@link ApiClient.request} treats one request beyond the {@link ApiRequest}.
+ * @internal
+ */
+export interface RequestBehaviour {
+  /** Return once the headers are in, with the unread response in `response`. */
+  stream?: boolean | undefined;
+  /** Return a non-2xx response instead of throwing it as an `ApiException`. Default false. */
+  returnHttpErrors?: boolean | undefined;
+  /**
+   * Retry a 5xx or a lost connection even though the method is not idempotent (the token
+   * request: asking twice for a token is harmless). 429 is always retried.
+   */
+  retryUnsafe?: boolean | undefined;
+  /** Credentials per attempt (Bearer tokens), with one refresh-and-resend on a 401. */
+  auth?: RequestAuth | undefined;
 }
 
 /**
@@ -47,9 +75,12 @@ export interface ApiClientInternals {
 /** How many access tokens the log redactor remembers (recent ones are all that can appear). */
 const REMEMBERED_TOKENS = 16;
 
+const ABSOLUTE_URL = /^https?:\/\//i;
+
 /**
- * The shared HTTP engine behind every API class: builds the URL, applies the timeout and the
- * caller's signal, classifies the outcome into typed errors and retries transient failures.
+ * The shared HTTP engine behind every API class: builds the URL, applies the timeout, the
+ * deadline and the caller's signal, classifies the outcome into typed errors and retries
+ * transient failures, logging each retry.
  *
  * @example
  * ```ts
@@ -60,14 +91,15 @@ const REMEMBERED_TOKENS = 16;
 export class ApiClient {
   /** The configuration this client was built with. */
   readonly configuration: Configuration;
-  /** The redacting logger (silent unless configured or `SMSCX_DEBUG` is set). */
+  /** The redacting logger (the configured one, or the console), filtered by `Configuration.logLevel`. */
   readonly logger: Logger;
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
   readonly #tokens: string[] = [];
-  // Log fields are only built when someone reads them: no per-request cost when logging is off.
+  // Log fields are only built when someone reads them: no per-request cost when debug is off.
   readonly #debugging: boolean;
+  #credentials: readonly string[] | undefined;
 
   /**
    * @param configuration - credentials and transport settings.
@@ -83,8 +115,9 @@ export class ApiClient {
     this.#now = internals.now ?? Date.now;
     this.#sleep = internals.sleep ?? abortableSleep;
     this.#random = internals.random ?? Math.random;
-    this.logger = resolveLogger(configuration.logger, () => this.#secrets());
-    this.#debugging = !isSilent(this.logger);
+    const level = configuration.logLevel ?? 'warn';
+    this.logger = resolveLogger(configuration.logger, level, () => this.#secrets());
+    this.#debugging = LEVEL[level] >= LEVEL.debug;
   }
 
   /** The wall clock (injectable for tests), in ms since the epoch. */
@@ -97,8 +130,9 @@ export class ApiClient {
    * @internal
    */
   rememberToken(token: string): void {
-    // Only the logger reads the list, and a silent logger writes nothing to redact. (Comparing a
-    // new token with 16 remembered ones scans hundreds of equal leading characters each.)
+    // Only the debug log can carry a token (the token response's body is never logged), and a
+    // silent logger writes nothing to redact. (Comparing a new token with 16 remembered ones
+    // scans hundreds of equal leading characters each.)
     if (!this.#debugging) return;
     if (this.#tokens.includes(token)) return;
     this.#tokens.push(token);
@@ -106,89 +140,254 @@ export class ApiClient {
   }
 
   /**
-   * Sends a request, retrying network errors, timeouts, 429 and 5xx with backoff.
+   * Sends a request, retrying network errors, timeouts, 429 and (for idempotent methods) 5xx
+   * with backoff, within `maxRetries`, `maxRetryDelayMs` and `deadlineMs`. Every retry is logged
+   * at `warn` with its reason and delay.
    *
+   * @param request - what to send; see {@link ApiRequest}.
+   * @param behaviour - internal options (streaming, auth, error mode).
    * @returns the 2xx response with its body read.
-   * @throws ApiException (the matching subclass) for a non-2xx answer after retries.
-   * @throws ApiConnectionException / ApiTimeoutException when no answer arrived.
+   * @throws ApiException (the matching subclass) for a non-2xx answer after retries; its body
+   *   and headers are scrubbed of every credential the request carried.
+   * @throws ApiConnectionException / ApiTimeoutException when no answer arrived, or the deadline passed.
    * @throws the signal's reason when the caller aborts.
    */
-  async request(request: ApiRequest): Promise<RawResponse> {
+  async request(request: ApiRequest, behaviour: RequestBehaviour = {}): Promise<Exchange> {
     const { configuration } = this;
-    const url = `${configuration.host}${request.path}`;
+    const { method, signal } = request;
+    const url = ABSOLUTE_URL.test(request.path) ? request.path : `${configuration.host}${request.path}`;
+    // Logged without its query: a caller's URL may carry a credential there.
+    const shownUrl = url.replace(/[?#].*$/s, '');
     const maxRetries = request.maxRetries ?? configuration.maxRetries;
+    const maxRetryDelayMs = request.maxRetryDelayMs ?? configuration.maxRetryDelayMs;
+    const deadlineMs = request.deadlineMs ?? configuration.deadlineMs;
+    const deadline = deadlineMs > 0 ? this.#now() + deadlineMs : Number.POSITIVE_INFINITY;
+    const baseHeaders =
+      request.headers instanceof Headers ? Object.fromEntries(request.headers) : request.headers;
+    const retryAll = behaviour.retryUnsafe === true || isIdempotent(method);
+    const { auth } = behaviour;
+    let reauthorized = false;
     for (let attempt = 0; ; attempt++) {
-      const retriesLeft = attempt < maxRetries;
+      let headers: Record<string, string> = baseHeaders as Record<string, string>;
+      if (auth) {
+        const added = await this.#beforeDeadline(auth.headers(signal), deadline, deadlineMs);
+        headers = { ...baseHeaders, ...added };
+      }
+      let timeoutMs = configuration.timeoutMs;
+      let timeoutMessage: string | undefined;
+      if (deadline !== Number.POSITIVE_INFINITY) {
+        const remaining = Math.ceil(deadline - this.#now());
+        if (remaining <= 0) throw deadlineExceeded(deadlineMs);
+        if (timeoutMs === 0 || remaining < timeoutMs) {
+          timeoutMs = remaining;
+          timeoutMessage = `Deadline of ${deadlineMs} ms exceeded`;
+        }
+      }
       if (this.#debugging) {
         this.logger.debug('request', {
-          method: request.method,
-          url,
+          method,
+          url: shownUrl,
           attempt: attempt + 1,
-          headers: redactHeaders(request.headers),
+          headers: redactHeaders(headers),
         });
       }
       const started = this.#debugging ? this.#now() : 0;
-      let failure: ApiException;
+      let exchange: Exchange | undefined;
+      let failure: ApiException | undefined;
       let waitMs: number;
       try {
-        const response = await sendOnce(
+        exchange = await sendOnce(
           configuration.fetch,
           url,
-          { method: request.method, headers: request.headers, body: request.body ?? null },
-          configuration.timeoutMs,
-          request.signal,
+          { method, headers, body: request.body ?? null },
+          {
+            timeoutMs,
+            signal,
+            timeoutMessage,
+            stream: behaviour.stream,
+            secrets: this.#requestSecrets(headers),
+          },
         );
+      } catch (error) {
+        if (!(error instanceof ApiConnectionException)) throw error;
+        // The deadline fired during the attempt: nothing is left to retry in.
+        if (timeoutMessage !== undefined && error instanceof ApiTimeoutException) throw error;
+        if (!retryAll || attempt >= maxRetries) throw error;
+        failure = error;
+      }
+      let hint: number | undefined;
+      if (exchange !== undefined) {
+        const { status } = exchange;
         if (this.#debugging) {
           this.logger.debug('response', {
-            status: response.status,
-            requestId: requestIdOf(response),
+            status,
+            requestId: exchange.headers.get('x-request-id') ?? undefined,
             attempt: attempt + 1,
             durationMs: this.#now() - started,
           });
         }
-        if (response.status >= 200 && response.status <= 299) return response;
-        const hint = serverRequestedWaitMs(response.headers, this.#now());
-        failure = ApiException.fromResponse(response.status, response.headers, response.body, hint);
-        if (!isRetryableStatus(response.status) || !retriesLeft) throw failure;
-        if (hint !== undefined && hint > MAX_SERVER_WAIT_MS) {
-          // Waiting this long inside a library call would look like a hang: surface it instead.
-          this.logger.debug('retry skipped: server asked to wait too long', {
-            requestId: requestIdOf(response),
-            waitMs: hint,
-          });
-          throw failure;
+        if (status >= 200 && status <= 299) {
+          exchange.sent = headers;
+          return exchange;
         }
-        waitMs = hint ?? backoffDelayMs(attempt, this.#random);
-      } catch (error) {
-        if (!(error instanceof ApiConnectionException) || !retriesLeft) throw error;
-        failure = error;
-        waitMs = backoffDelayMs(attempt, this.#random);
+        if (status === 401 && auth !== undefined && !reauthorized) {
+          reauthorized = true;
+          this.logger.info('401 from the server: getting a new access token and sending again', {
+            method,
+            url: shownUrl,
+            requestId: exchange.headers.get('x-request-id') ?? undefined,
+          });
+          auth.unauthorized(headers);
+          await discard(exchange);
+          attempt--;
+          continue;
+        }
+        hint = serverRequestedWaitMs(exchange.headers, this.#now());
+        const retryable = status === 429 || (retryAll && status >= 500 && status <= 599);
+        if (!retryable || attempt >= maxRetries) return this.#finish(exchange, hint, behaviour, headers);
+        if (hint !== undefined && hint > maxRetryDelayMs) {
+          this.logger.warn('not retrying: the server asked to wait longer than maxRetryDelayMs', {
+            method,
+            url: shownUrl,
+            status,
+            requestId: exchange.headers.get('x-request-id') ?? undefined,
+            retryAfterMs: hint,
+            maxRetryDelayMs,
+          });
+          return this.#finish(exchange, hint, behaviour, headers);
+        }
+        waitMs = hint ?? backoffDelayMs(attempt, this.#random, maxRetryDelayMs);
+      } else {
+        waitMs = backoffDelayMs(attempt, this.#random, maxRetryDelayMs);
       }
-      this.logger.debug('retry', {
-        attempt: attempt + 1,
-        reason: failure.name,
-        status: failure.status,
-        requestId: failure.requestId,
+      const reason = exchange === undefined ? describeFailure(failure) : describeStatus(exchange);
+      if (this.#now() + waitMs >= deadline) {
+        this.logger.warn('not retrying: the wait would pass the deadline', {
+          method,
+          url: shownUrl,
+          reason,
+          delayMs: waitMs,
+          deadlineMs,
+        });
+        if (exchange !== undefined) return this.#finish(exchange, hint, behaviour, headers);
+        throw failure;
+      }
+      this.logger.warn('retry', {
+        method,
+        url: shownUrl,
+        reason,
         delayMs: waitMs,
+        attempt: attempt + 2,
+        maxAttempts: maxRetries + 1,
+        requestId: exchange?.headers.get('x-request-id') ?? failure?.requestId,
       });
-      await this.#sleep(waitMs, request.signal);
+      if (exchange !== undefined) await discard(exchange);
+      await this.#sleep(waitMs, signal);
     }
+  }
+
+  /**
+   * An error thrown while reading a 2xx response (an invalid body), rebuilt with every
+   * credential of the request scrubbed from its body, headers and message.
+   * @internal
+   */
+  redactError(error: unknown, sentHeaders: Readonly<Record<string, string>>): unknown {
+    if (!(error instanceof ApiException) || error.constructor !== ApiException) return error;
+    const secrets = this.#requestSecrets(sentHeaders);
+    return new ApiException(redactSecrets(error.message, secrets), {
+      status: error.status,
+      headers: redactHeaderValues(error.headers, secrets),
+      body: redactSecrets(error.body, secrets),
+    });
+  }
+
+  /** The final answer of a request that did not succeed: thrown (scrubbed) or returned. */
+  #finish(
+    exchange: Exchange,
+    hint: number | undefined,
+    behaviour: RequestBehaviour,
+    sentHeaders: Readonly<Record<string, string>>,
+  ): Exchange {
+    if (behaviour.returnHttpErrors) return exchange;
+    // A proxy may echo the request (its Authorization or X-API-KEY) in the body or headers.
+    const secrets = this.#requestSecrets(sentHeaders);
+    throw ApiException.fromResponse(
+      exchange.status,
+      redactHeaderValues(exchange.headers, secrets),
+      redactSecrets(exchange.body, secrets),
+      hint,
+    );
+  }
+
+  /** `promise`, or an ApiTimeoutException when the deadline passes first. */
+  #beforeDeadline<T>(promise: Promise<T>, deadline: number, deadlineMs: number): Promise<T> {
+    if (deadline === Number.POSITIVE_INFINITY) return promise;
+    const remaining = deadline - this.#now();
+    if (remaining <= 0) return Promise.reject(deadlineExceeded(deadlineMs));
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(deadlineExceeded(deadlineMs)), remaining);
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** The credentials of the configuration, in every form they may take on the wire. */
+  #credentialSecrets(): readonly string[] {
+    if (this.#credentials === undefined) {
+      const { username, password, apiKey } = this.configuration;
+      const list: string[] = [];
+      if (apiKey !== undefined) list.push(apiKey);
+      if (username !== undefined && password !== undefined) {
+        const basic = basicAuthorization(username, password).slice('Basic '.length);
+        list.push(password, formUrlEncode(password), encodeURIComponent(password), basic);
+      }
+      this.#credentials = list;
+    }
+    return this.#credentials;
+  }
+
+  /** The credentials plus the credential headers this request carried (e.g. its Bearer token). */
+  #requestSecrets(headers: Readonly<Record<string, string>>): readonly string[] {
+    const base = this.#credentialSecrets();
+    const authorization = headers.authorization;
+    const apiKey = headers['x-api-key'];
+    if (authorization === undefined && apiKey === undefined) return base;
+    const list = [...base];
+    if (authorization !== undefined) list.push(authorization.replace(/^\w+\s+/, ''));
+    if (apiKey !== undefined) list.push(apiKey);
+    return list;
   }
 
   /** Everything the logger must never print. */
   #secrets(): string[] {
-    const { username, password, apiKey } = this.configuration;
-    const secrets = [...this.#tokens];
-    if (apiKey !== undefined) secrets.push(apiKey);
-    if (username !== undefined && password !== undefined) {
-      const basic = basicAuthorization(username, password).slice('Basic '.length);
-      secrets.push(password, formUrlEncode(password), basic);
-    }
-    return secrets;
+    return [...this.#tokens, ...this.#credentialSecrets()];
   }
 }
 
-/** `X-Request-Id` of a response, for log lines only (a header look-up is not free). */
-function requestIdOf(response: RawResponse): string | undefined {
-  return response.headers.get('x-request-id') ?? undefined;
+function deadlineExceeded(deadlineMs: number): ApiTimeoutException {
+  return new ApiTimeoutException(`Deadline of ${deadlineMs} ms exceeded`);
+}
+
+/** `HTTP 503 server_error` (the envelope's type when the body was read and is one). */
+function describeStatus(exchange: Exchange): string {
+  const type = /"type"\s*:\s*"([a-z_]{1,40})"/.exec(exchange.body)?.[1];
+  return type === undefined ? `HTTP ${exchange.status}` : `HTTP ${exchange.status} ${type}`;
+}
+
+function describeFailure(failure: ApiException | undefined): string {
+  return failure === undefined ? 'unknown' : `${failure.name}: ${failure.message}`;
+}
+
+/** Lets go of an unread response body before the request is sent again. */
+async function discard(exchange: Exchange): Promise<void> {
+  const body = (exchange.response as { body?: { cancel?: () => Promise<void> } | null } | undefined)?.body;
+  await body?.cancel?.().catch(() => {});
 }

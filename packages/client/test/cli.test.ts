@@ -6,6 +6,7 @@ import { resolveHost, run } from '../src/cli/run.js';
 import { DEFAULT_HOST, VERSION } from '../src/index.js';
 import { CLIENT_DIR, ensureBuilt } from './build-helper.js';
 import {
+  countingTokenStep,
   errorStep,
   type ScriptedServer,
   type Step,
@@ -42,6 +43,9 @@ function smscx(args: string[], env: Record<string, string> = {}, stdin?: string)
     child.stdin.end(stdin ?? '');
   });
 }
+
+/** The last line of `text`, with its newline. */
+const lastLine = (text: string) => `${text.trimEnd().split('\n').at(-1)}\n`;
 
 const creds = (host?: string) => ({
   SMSCX_APPLICATION_ID: 'app-id',
@@ -170,7 +174,11 @@ describe('smscx CLI failures and exit codes', { concurrency: 3 }, () => {
       const r = await against(step);
       assert.equal(r.code, code, r.stderr);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, pattern);
+      // Retries (and waits not taken) are logged first, one line each; the error is the last line.
+      assert.match(lastLine(r.stderr), pattern);
+      for (const line of r.stderr.trimEnd().split('\n').slice(0, -1)) {
+        assert.match(line, /^smscx (retry|not retrying: )/);
+      }
       assert.ok(!r.stderr.includes(SECRET));
     });
   }
@@ -180,7 +188,12 @@ describe('smscx CLI failures and exit codes', { concurrency: 3 }, () => {
     await closed.close();
     const r = await smscx(['token', '--host', closed.url], creds());
     assert.equal(r.code, 8);
-    assert.match(r.stderr, /^error: ApiConnectionException: Connection error/);
+    assert.match(lastLine(r.stderr), /^error: ApiConnectionException: Connection error/);
+    // Each of the two retries is logged with its reason and delay (default log level).
+    assert.equal(
+      r.stderr.match(/^smscx retry .*"reason":"ApiConnectionException[^"]*","delayMs":\d+/gm)?.length,
+      2,
+    );
   });
 });
 
@@ -260,10 +273,12 @@ describe('smscx CLI options, run in-process', () => {
     // Never answers: only the client's timeout can end the request.
     const server = await startScriptedServer(() => {});
     try {
-      const r = await runCli(['token', '--host', server.url, '--timeout', '100', '--max-retries', '0']);
+      const r = await runCli(['token', '--host', server.url, '--timeout', '300', '--max-retries', '0']);
       assert.equal(r.code, 8);
-      assert.match(r.stderr, /^error: ApiTimeoutException: Request timed out after 100 ms\n$/);
-      assert.equal(server.requests.length, 1);
+      assert.match(r.stderr, /^error: ApiTimeoutException: Request timed out after 300 ms\n$/);
+      // One attempt at most (on a loaded machine the timeout may fire before the server has
+      // even read the request, which this server records once read).
+      assert.ok(server.requests.length <= 1, `${server.requests.length} requests`);
     } finally {
       await server.close();
     }
@@ -284,5 +299,112 @@ describe('smscx CLI options, run in-process', () => {
     const dashed = await runCli(['token', '--host', 'http://127.0.0.1:9', '--max-retries', '-1']);
     assert.equal(dashed.code, 2);
     assert.match(dashed.stderr, /^error: usage: Option '--max-retries' argument is ambiguous\. [^\n]+\n$/);
+  });
+
+  test('--json: errors are JSON too, one line on stderr (issue 17)', async () => {
+    const server = await startScriptedServer(errorStep(401, 'invalid_client', 1600));
+    try {
+      const r = await runCli(['token', '--host', server.url, '--json']);
+      assert.equal(r.code, 3);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr.split('\n').length, 2);
+      assert.deepEqual(JSON.parse(r.stderr), {
+        error: {
+          type: 'invalid_client',
+          code: 1600,
+          message: 'message for invalid_client',
+          class: 'InvalidCredentialsException',
+          status: 401,
+          request_id: 'req-401',
+        },
+      });
+      assert.ok(!r.stderr.includes(SECRET));
+    } finally {
+      await server.close();
+    }
+    const limited = await startScriptedServer(errorStep(429, 'rate_limit', 1629, { 'Retry-After': '3600' }));
+    try {
+      const r = await runCli(['token', '--host', limited.url, '--json', '--log-level', 'error']);
+      assert.equal(r.code, 6);
+      assert.equal(JSON.parse(r.stderr).error.retry_after_ms, 3_600_000);
+    } finally {
+      await limited.close();
+    }
+    const usage = await runCli(['token', '--json', '--timeout', 'x']);
+    assert.equal(usage.code, 2);
+    assert.equal(JSON.parse(usage.stderr).error.type, 'usage');
+    const parse = await runCli(['token', '--json', '--nope']);
+    assert.equal(parse.code, 2);
+    assert.match(JSON.parse(parse.stderr).error.message, /--nope/);
+  });
+
+  test('--token-cache (or SMSCX_TOKEN_CACHE): runs share one token; scope and secret are part of the key', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'smscx-cli-cache-'));
+    const server = await startScriptedServer(countingTokenStep({ expires_in: 3600 }));
+    try {
+      const first = await runCli(['token', '--host', server.url, '--json', '--token-cache', dir]);
+      assert.equal(first.code, 0, first.stderr);
+      const second = await runCli(['token', '--host', server.url, '--json'], {
+        ...creds(),
+        SMSCX_TOKEN_CACHE: dir,
+      });
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(JSON.parse(second.stdout).access_token, JSON.parse(first.stdout).access_token);
+      assert.ok(JSON.parse(second.stdout).expires_in <= 3600);
+      assert.equal(server.requests.length, 1);
+      const scoped = await runCli([
+        'token',
+        '--host',
+        server.url,
+        '--token-only',
+        '--token-cache',
+        dir,
+        '--scope',
+        'sms',
+      ]);
+      assert.equal(scoped.stdout, 'tok-2\n');
+      const otherSecret = await runCli(
+        ['token', '--host', server.url, '--token-only', '--token-cache', dir],
+        {
+          ...creds(),
+          SMSCX_APPLICATION_SECRET: 'another',
+        },
+      );
+      assert.equal(otherSecret.stdout, 'tok-3\n');
+      assert.equal(server.requests.length, 3);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('--deadline, --max-retry-delay and --log-level are validated and applied', async () => {
+    const server = await startScriptedServer(errorStep(503, 'server_error', 1650, { 'Retry-After': '5' }));
+    try {
+      const r = await runCli(['token', '--host', server.url, '--max-retry-delay', '1000']);
+      assert.equal(r.code, 7);
+      assert.equal(server.requests.length, 1, 'a 5 s wait is more than 1 s: not waited out');
+      assert.match(r.stderr, /^smscx not retrying: the server asked to wait longer than maxRetryDelayMs /m);
+      const quiet = await runCli([
+        'token',
+        '--host',
+        server.url,
+        '--max-retry-delay',
+        '1000',
+        '--log-level',
+        'error',
+      ]);
+      assert.match(quiet.stderr, /^error: server_error/);
+      const deadline = await runCli(['token', '--host', server.url, '--deadline', '1000']);
+      assert.equal(deadline.code, 7);
+      assert.match(deadline.stderr, /the wait would pass the deadline/);
+    } finally {
+      await server.close();
+    }
+    const bad = await runCli(['token', '--host', 'http://127.0.0.1:9', '--log-level', 'loud']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--log-level must be one of off, error, warn, info, debug/);
   });
 });

@@ -8,18 +8,9 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { inspect, promisify } from 'node:util';
-import {
-  type ConfigInput,
-  createApplication,
-  DEFAULT_SCOPES,
-  loadOrCreatePepper,
-  openSqliteStorage,
-  resolveConfig,
-  startServer,
-} from 'smscx-oauth-server';
+import { DEFAULT_SCOPES } from 'smscx-oauth-server';
 import {
   AccessDeniedException,
   ApiClient,
@@ -34,67 +25,9 @@ import {
   UnsupportedGrantTypeException,
 } from '../src/index.js';
 import { CLIENT_DIR, ensureBuilt, REPO_DIR } from './build-helper.js';
+import { type Credentials, startTokenServer, type TokenServer } from './real-server.js';
 
 const execFileAsync = promisify(execFile);
-
-interface Credentials {
-  id: string;
-  secret: string;
-}
-
-interface TokenServer {
-  url: string;
-  /** The SQLite file, for the server's admin CLI. */
-  db: string;
-  /** An active application allowed every scope, tokens valid 1 day. */
-  active: Credentials;
-  /** A disabled application (403 access_denied). */
-  disabled: Credentials;
-  /** An active application whose tokens never expire (expires_in 0). */
-  forever: Credentials;
-  close(): Promise<void>;
-}
-
-/** Starts the real server in-process: temp folder, SQLite file, three applications. */
-async function startTokenServer(input: ConfigInput = {}): Promise<TokenServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'smscx-client-e2e-'));
-  // An empty environment: SMSCX_* variables of whoever runs the tests must not leak in.
-  const config = resolveConfig(
-    { host: '127.0.0.1', port: '0', db: join(dir, 'smscx-oauth.db'), logLevel: 'silent', ...input },
-    {},
-  );
-  const storage = openSqliteStorage(config.dbPath);
-  const pepper = loadOrCreatePepper(config.pepperFile);
-  const make = async (name: string, tokenExpiration: '1d' | 'never') => {
-    const { application, secret } = await createApplication(storage, pepper, {
-      name,
-      scopes: config.scopes,
-      tokenExpiration,
-    });
-    return { id: application.id, secret };
-  };
-  let credentials: Pick<TokenServer, 'active' | 'disabled' | 'forever'>;
-  try {
-    const active = await make('e2e-active', '1d');
-    const disabled = await make('e2e-disabled', '1d');
-    const forever = await make('e2e-forever', 'never');
-    await storage.updateApplication(disabled.id, { status: 'disabled' });
-    credentials = { active, disabled, forever };
-  } finally {
-    await storage.close();
-  }
-  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const server = await startServer(config, { out: discard });
-  return {
-    url: server.url,
-    db: config.dbPath,
-    ...credentials,
-    close: async () => {
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** A fetch that counts the requests it sends (and sends them for real). */
 function countingFetch(): { fetch: FetchLike; count: () => number } {
@@ -276,6 +209,30 @@ describe('against the real token server', () => {
     assert.equal(counter.count(), 1 + 1 + 1 + 1);
   });
 
+  test('withResponse(): the X-Request-Id and rate-limit headers of a successful token request', async () => {
+    const { data, response } = await oauth(server.active).getAccessToken({ scope: 'sms' }).withResponse();
+    assert.equal(data.scope, 'sms');
+    assert.equal(response.status, 200);
+    assert.match(response.requestId ?? '', /\S/);
+    assert.equal(response.rateLimit.limit, 600);
+    assert.ok(typeof response.rateLimit.remaining === 'number' && response.rateLimit.remaining < 600);
+    // This server sends X-Rate-Limit-Reset with a 429 only.
+    assert.ok(response.rateLimit.reset === undefined || response.rateLimit.reset > Date.now() / 1000);
+  });
+
+  test("tokens.fetch('/applications/scopes') resolves against the host", async () => {
+    const tokens = new TokenManager({
+      configuration: new Configuration({
+        username: server.active.id,
+        password: server.active.secret,
+        host: server.url,
+      }),
+    });
+    const response = await tokens.fetch('/applications/scopes');
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), [...DEFAULT_SCOPES]);
+  });
+
   test("the README's Quick start runs as written (host and credentials filled in)", async () => {
     const out = (await runReadmeExample(
       'Quick start',
@@ -284,7 +241,6 @@ describe('against the real token server', () => {
           "{ username: 'APP_ID', password: 'APP_SECRET' }",
           `{ username: '${server.active.id}', password: '${server.active.secret}', host: '${server.url}' }`,
         ],
-        ["'https://api.sms.cx/applications/scopes'", `'${server.url}/applications/scopes'`],
       ],
       '{ res, accessToken, status: response.status }',
     )) as { res: Record<string, unknown>; accessToken: string; status: number };

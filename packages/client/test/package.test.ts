@@ -46,7 +46,29 @@ import {
   AccessDeniedException, ApiMethodNotAllowedException, RateLimitExceededException,
   ServerErrorException, ApiConnectionException, UnsupportedGrantTypeException, ApiTimeoutException,
   type OauthTokenResponse, type ApiErrorBody, type ApplicationsListResponse, type Application,
+  MemoryTokenStore, isApiError, type TokenStore, type ApiResponse,
 } from 'smscx-client';
+import { FileTokenStore } from 'smscx-client/file-store';
+
+export async function stores(): Promise<void> {
+  const configuration = new Configuration({ username: 'APP_ID', password: 'APP_SECRET', deadlineMs: 5000, logLevel: 'debug', logger: console });
+  const shared: TokenStore = new FileTokenStore('/tmp/smscx-tokens');
+  const tokens = new TokenManager({ configuration, store: shared });
+  const memory = new TokenManager({ configuration, store: new MemoryTokenStore() });
+  const { data, response } = await new OauthApi(new ApiClient(configuration)).getAccessToken().withResponse();
+  const info: ApiResponse = response;
+  const left: number | undefined = info.rateLimit.remaining;
+  const scopes: Response = await tokens.fetch('/applications/scopes', {}, { deadlineMs: 1000 });
+  try {
+    await memory.getToken();
+  } catch (err) {
+    if (isApiError(err) && err.name === 'RateLimitExceededException') {
+      const wait: number | undefined = err.retryAfterMs;
+      void wait;
+    }
+  }
+  void [data, left, scopes, tokens.cacheKey];
+}
 
 export async function main(): Promise<void> {
   const configuration = new Configuration({ username: 'APP_ID', password: 'APP_SECRET' });
@@ -139,14 +161,16 @@ describe('the packed tarball, as users get it', () => {
       if (c.host !== 'https://api.sms.cx') process.exit(3);
       if (!(new m.UnsupportedGrantTypeException('x') instanceof m.InvalidRequestException)) process.exit(4);
       if (Object.keys(m).some((k) => /sendOnce|redact|basicAuthorization/.test(k))) process.exit(5);
+      if (typeof fs.FileTokenStore !== 'function' || typeof m.MemoryTokenStore !== 'function') process.exit(6);
+      if (!m.isApiError(new m.RateLimitExceededException('x'))) process.exit(7);
       console.log('ok', typeof m.VERSION, FORMAT);`;
     writeFileSync(
       join(project, 'probe.mjs'),
-      `import * as m from 'smscx-client';\nconst FORMAT = 'esm';\n${probe}`,
+      `import * as m from 'smscx-client';\nimport * as fs from 'smscx-client/file-store';\nconst FORMAT = 'esm';\n${probe}`,
     );
     writeFileSync(
       join(project, 'probe.cjs'),
-      `const m = require('smscx-client');\nconst FORMAT = require.resolve('smscx-client').includes('/dist/cjs/') ? 'cjs' : 'wrong';\n${probe}`,
+      `const m = require('smscx-client');\nconst fs = require('smscx-client/file-store');\nconst FORMAT = require.resolve('smscx-client').includes('/dist/cjs/') ? 'cjs' : 'wrong';\n${probe}`,
     );
     const [esm, cjs] = await Promise.all([
       run(process.execPath, ['probe.mjs'], { cwd: project }),
@@ -154,6 +178,32 @@ describe('the packed tarball, as users get it', () => {
     ]);
     assert.equal(esm.stdout.trim(), 'ok string esm');
     assert.equal(cjs.stdout.trim(), 'ok string cjs');
+  });
+
+  test('has the metadata a registry page needs: repository, homepage, bugs, keywords', () => {
+    const pkg = JSON.parse(
+      readFileSync(join(dir, 'project', 'node_modules', 'smscx-client', 'package.json'), 'utf8'),
+    ) as {
+      repository?: { type?: string; url?: string; directory?: string };
+      homepage?: string;
+      bugs?: { url?: string };
+      keywords?: string[];
+    };
+    assert.equal(pkg.repository?.type, 'git');
+    assert.match(pkg.repository?.url ?? '', /^git\+https:\/\/.+\.git$/);
+    assert.equal(pkg.repository?.directory, 'packages/client');
+    assert.match(pkg.homepage ?? '', /^https:\/\//);
+    assert.match(pkg.bugs?.url ?? '', /^https:\/\/.+\/issues$/);
+    assert.ok((pkg.keywords ?? []).length >= 5);
+    for (const keyword of ['smscx', 'oauth', 'sms']) assert.ok(pkg.keywords?.includes(keyword), keyword);
+  });
+
+  test('the shipped README is for users: no repository-internal sections or paths', () => {
+    const readme = readFileSync(join(dir, 'project', 'node_modules', 'smscx-client', 'README.md'), 'utf8');
+    assert.doesNotMatch(readme, /^## (Tests|Development|Contributing)\b/m);
+    for (const internal of [/packages\//, /\.test\.ts/, /npm test/, /DEVELOPMENT\.md/, /test\/fixtures/]) {
+      assert.doesNotMatch(readme, internal);
+    }
   });
 
   test('the installed bin runs', async () => {

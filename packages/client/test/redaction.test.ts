@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import {
   ApiClient,
+  ApiException,
   ApplicationsApi,
   Configuration,
   InvalidCredentialsException,
@@ -34,16 +35,22 @@ function forbidden(text: string): void {
 
 function capture(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
-  return {
-    lines,
-    logger: { debug: (message, fields) => lines.push(`${message} ${JSON.stringify(fields)}`) },
+  const write = (message: string, fields?: Record<string, unknown>) => {
+    lines.push(`${message} ${JSON.stringify(fields)}`);
   };
+  return { lines, logger: { error: write, warn: write, info: write, debug: write } };
 }
 
 async function failing(step: Step, logger?: Logger): Promise<unknown> {
   const server = await startScriptedServer(step);
   try {
-    const configuration = new Configuration({ username: 'app', password: SECRET, host: server.url, logger });
+    const configuration = new Configuration({
+      username: 'app',
+      password: SECRET,
+      host: server.url,
+      logger,
+      logLevel: 'debug',
+    });
     const api = new OauthApi(new ApiClient(configuration, recordingInternals().internals));
     return await api.getAccessToken().catch((e: unknown) => e);
   } finally {
@@ -94,6 +101,7 @@ describe('secrets never leak', () => {
         password: SECRET,
         host: server.url,
         logger,
+        logLevel: 'debug',
       });
       const tokens = new TokenManager({
         apiClient: new ApiClient(configuration, recordingInternals().internals),
@@ -122,7 +130,12 @@ describe('secrets never leak', () => {
     ]);
     try {
       const { logger, lines } = capture();
-      const configuration = new Configuration({ apiKey: API_KEY, host: server.url, logger });
+      const configuration = new Configuration({
+        apiKey: API_KEY,
+        host: server.url,
+        logger,
+        logLevel: 'debug',
+      });
       const apiClient = new ApiClient(configuration);
       const api = new ApplicationsApi(apiClient);
       assert.deepEqual(await api.getScopes(), ['sms']);
@@ -159,20 +172,20 @@ describe('secrets never leak', () => {
     assert.equal(configuration.password, SECRET);
   });
 
-  test('SMSCX_DEBUG=1 turns on the console logger; output is redacted', async () => {
+  test('SMSCX_DEBUG=1 turns on the console logger at debug level; output is redacted', async () => {
     const server = await startScriptedServer(tokenStep({ access_token: TOKEN }));
-    const original = console.error;
+    const original = console.warn;
     const lines: string[] = [];
     const previous = process.env.SMSCX_DEBUG;
     process.env.SMSCX_DEBUG = '1';
-    console.error = (...args: unknown[]) => lines.push(args.join(' '));
+    console.warn = (...args: unknown[]) => lines.push(args.join(' '));
     try {
       const api = new OauthApi(
         new ApiClient(new Configuration({ username: 'app', password: SECRET, host: server.url })),
       );
       await api.getAccessToken();
     } finally {
-      console.error = original;
+      console.warn = original;
       if (previous === undefined) delete process.env.SMSCX_DEBUG;
       else process.env.SMSCX_DEBUG = previous;
       await server.close();
@@ -181,13 +194,16 @@ describe('secrets never leak', () => {
     forbidden(lines.join('\n'));
   });
 
-  test('without a logger or SMSCX_DEBUG nothing is logged', async () => {
+  test('without a logger or SMSCX_DEBUG a successful call logs nothing', async () => {
     const server = await startScriptedServer(tokenStep());
-    const original = console.error;
+    const original = { error: console.error, warn: console.warn };
     const previous = process.env.SMSCX_DEBUG;
     delete process.env.SMSCX_DEBUG;
     let calls = 0;
     console.error = () => {
+      calls++;
+    };
+    console.warn = () => {
       calls++;
     };
     try {
@@ -196,10 +212,84 @@ describe('secrets never leak', () => {
       );
       await api.getAccessToken();
     } finally {
-      console.error = original;
+      console.error = original.error;
+      console.warn = original.warn;
       if (previous !== undefined) process.env.SMSCX_DEBUG = previous;
       await server.close();
     }
     assert.equal(calls, 0);
+  });
+});
+
+describe('a proxy that echoes the request (issue 17)', () => {
+  /** Answers like a debugging proxy: the request's headers in the body and in a header. */
+  const echo =
+    (status: number): Step =>
+    (req, res) => {
+      res.writeHead(status, {
+        'Content-Type': 'application/json',
+        'X-Echo-Authorization': String(req.headers.authorization ?? ''),
+        'X-Echo-Api-Key': String(req.headers['x-api-key'] ?? ''),
+        'X-Request-Id': 'req-echo',
+      });
+      res.end(
+        JSON.stringify({
+          error: { type: 'bad_gateway', message: `upstream failed for ${req.headers.authorization}` },
+          request: { headers: req.headers },
+        }),
+      );
+    };
+
+  const texts = (err: { body: string; headers: Headers; message: string }) => [
+    err.body,
+    err.message,
+    JSON.stringify([...err.headers]),
+    inspect(err, { depth: 10, showHidden: true }),
+  ];
+
+  test('err.body, err.headers and the message never hold the Basic value or the secret', async () => {
+    const err = await failing(echo(502));
+    assert.ok(err instanceof ApiException);
+    assert.equal(err.status, 502);
+    assert.equal(err.requestId, 'req-echo');
+    for (const text of texts(err)) forbidden(text);
+    assert.match(err.body, /"authorization":"Basic \[REDACTED\]"/);
+    assert.equal(err.headers.get('x-echo-authorization'), 'Basic [REDACTED]');
+    assert.equal(err.error?.message, 'upstream failed for Basic [REDACTED]');
+  });
+
+  test('a 200 that is not a token response but echoes the request', async () => {
+    const err = await failing((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'X-Echo': String(req.headers.authorization) });
+      res.end(JSON.stringify({ echoed: req.headers.authorization }));
+    });
+    assert.ok(err instanceof ApiException);
+    assert.match(err.message, /^Invalid token response/);
+    for (const text of texts(err)) forbidden(text);
+  });
+
+  test('ApplicationsApi: neither the API key nor the Bearer token', async () => {
+    const server = await startScriptedServer((req, res) =>
+      req.url === '/oauth/token' ? tokenStep({ access_token: TOKEN })(req, res) : echo(502)(req, res),
+    );
+    try {
+      for (const parameters of [
+        { apiKey: API_KEY, host: server.url, maxRetries: 0 },
+        { username: 'app', password: SECRET, host: server.url, maxRetries: 0 },
+      ]) {
+        const err = await new ApplicationsApi(new ApiClient(new Configuration(parameters)))
+          .getScopes()
+          .catch((e: unknown) => e);
+        assert.ok(err instanceof ApiException, String(err));
+        for (const text of texts(err)) {
+          forbidden(text);
+          assert.ok(!text.includes(API_KEY), text);
+        }
+      }
+      assert.ok(server.requests.some((r) => r.headers.authorization === `Bearer ${TOKEN}`));
+      assert.ok(server.requests.some((r) => r.headers['x-api-key'] === API_KEY));
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -142,12 +142,16 @@ describe('retry decisions', () => {
     assert.deepEqual(r.delays, [5000]);
   });
 
-  test('a 429 asking for more than 60 s is not retried and carries the wait', async () => {
-    const r = await scenario([errorStep(429, 'rate_limit', 1629, { 'Retry-After': '120' }), tokenStep()]);
+  test('a 429 asking for more than maxRetryDelayMs (default 10 s) is not retried and carries the wait', async () => {
+    const r = await scenario([errorStep(429, 'rate_limit', 1629, { 'Retry-After': '11' }), tokenStep()]);
     assert.ok(r.error instanceof RateLimitExceededException);
-    assert.equal(r.error.retryAfterMs, 120_000);
+    assert.equal(r.error.retryAfterMs, 11_000);
     assert.equal(r.requests, 1);
     assert.deepEqual(r.delays, []);
+    // 10 s itself is still waited out.
+    const ten = await scenario([errorStep(429, 'rate_limit', 1629, { 'Retry-After': '10' }), tokenStep()]);
+    assert.equal(ten.error, undefined);
+    assert.deepEqual(ten.delays, [10_000]);
   });
 
   test('a 429 without hints falls back to backoff', async () => {

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
-import { ApiClient, Configuration, ServerErrorException, TokenManager } from '../src/index.js';
+import {
+  ApiClient,
+  ApiTimeoutException,
+  Configuration,
+  ServerErrorException,
+  TokenManager,
+} from '../src/index.js';
 import {
   countingTokenStep,
   errorStep,
@@ -347,6 +353,133 @@ describe('TokenManager.fetch', () => {
       assert.equal(response.status, 401);
       assert.equal(tokenRequests(server.requests), 2);
       assert.equal(server.requests.length, 4);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('TokenManager.fetch: relative paths, timeout, retries, logging (issue 17)', () => {
+  /** Token endpoint, plus `resource` for everything else. */
+  function routes(resource: Step): Step {
+    const token = countingTokenStep();
+    return (req, res) => (req.url.endsWith('/oauth/token') ? token(req, res) : resource(req, res));
+  }
+
+  function logged(host: string, extra: { timeoutMs?: number; maxRetries?: number } = {}) {
+    const lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
+    const at = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+      lines.push({ level, message, ...(fields ? { fields } : {}) });
+    };
+    const configuration = new Configuration({
+      username: 'app',
+      password: 'secret',
+      host: `${host}/prefix`,
+      logger: { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') },
+      maxRetryDelayMs: 50,
+      ...extra,
+    });
+    return { tokens: new TokenManager({ configuration }), lines };
+  }
+
+  test("'/path' (and 'path') resolve against the configured host, path prefix included", async () => {
+    const server = await startScriptedServer(
+      routes((req, res) => sendJson(res, 200, { url: req.url, auth: req.headers.authorization })),
+    );
+    try {
+      const { tokens } = logged(server.url);
+      for (const input of [
+        '/applications/scopes?x=1',
+        'applications/scopes?x=1',
+        new URL(`${server.url}/prefix/applications/scopes?x=1`),
+      ]) {
+        const response = await tokens.fetch(input);
+        assert.deepEqual(await response.json(), {
+          url: '/prefix/applications/scopes?x=1',
+          auth: 'Bearer tok-1',
+        });
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('GET: a 503 and a reset connection are retried, each retry logged with its reason and delay', async () => {
+    let n = 0;
+    const server = await startScriptedServer(
+      routes((_req, res) => {
+        n++;
+        if (n === 1) return errorStep(503, 'server_error', 1653)(_req, res);
+        if (n === 2) return res.socket?.destroy();
+        return sendJson(res, 200, { ok: true });
+      }),
+    );
+    try {
+      const { tokens, lines } = logged(server.url);
+      const response = await tokens.fetch('/applications/scopes?key=query-secret');
+      assert.equal(response.status, 200);
+      // URLs are logged without their query, which may carry a credential.
+      assert.ok(!JSON.stringify(lines).includes('query-secret'));
+      const retries = lines.filter((l) => l.message === 'retry');
+      assert.deepEqual(
+        retries.map((l) => [l.level, String(l.fields?.reason).split(':')[0], typeof l.fields?.delayMs]),
+        [
+          ['warn', 'HTTP 503', 'number'],
+          ['warn', 'ApiConnectionException', 'number'],
+        ],
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('POST: a 5xx is returned as is (never sent twice), a 429 is retried', async () => {
+    const server = await startScriptedServer(
+      routes((req, res) =>
+        req.url === '/prefix/fail'
+          ? errorStep(500, 'server_error', 1650)(req, res)
+          : server.requests.filter((r) => r.url === '/prefix/limited').length === 1
+            ? errorStep(429, 'rate_limit', 1629, { 'Retry-After': '0' })(req, res)
+            : sendJson(res, 200, { body: req.body }),
+      ),
+    );
+    try {
+      const { tokens } = logged(server.url);
+      const failed = await tokens.fetch('/fail', { method: 'POST', body: 'x' });
+      assert.equal(failed.status, 500);
+      assert.equal(server.requests.filter((r) => r.url === '/prefix/fail').length, 1);
+      const limited = await tokens.fetch('/limited', { method: 'POST', body: 'once' });
+      assert.equal(limited.status, 200);
+      assert.deepEqual(await limited.json(), { body: 'once' });
+      assert.equal(server.requests.filter((r) => r.url === '/prefix/limited').length, 2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('timeoutMs bounds the wait for the response headers: ApiTimeoutException', async () => {
+    const server = await startScriptedServer(routes(() => {}));
+    try {
+      const { tokens } = logged(server.url, { timeoutMs: 100, maxRetries: 0 });
+      const error = await tokens.fetch('/slow').catch((e: unknown) => e);
+      assert.ok(error instanceof ApiTimeoutException, String(error));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('the body of a streamed response can still be read after the timeout would have fired', async () => {
+    const server = await startScriptedServer(
+      routes((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.write('part 1 ');
+        setTimeout(() => res.end('part 2'), 1200);
+      }),
+    );
+    try {
+      const { tokens } = logged(server.url, { timeoutMs: 1000 });
+      const response = await tokens.fetch('/stream');
+      assert.equal(await response.text(), 'part 1 part 2');
     } finally {
       await server.close();
     }

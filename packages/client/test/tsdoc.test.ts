@@ -1,6 +1,8 @@
 /**
  * Every public symbol of the package (everything exported from src/index.ts, and every public
- * member of the exported classes and interfaces) carries a TSDoc comment.
+ * member of the exported classes and interfaces) carries a TSDoc comment. And, on the same
+ * program (building one takes seconds), what users write type-checks: see
+ * test/fixtures/consumer-types.ts.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -8,19 +10,29 @@ import { test } from 'node:test';
 import ts from 'typescript';
 import { CLIENT_DIR } from './build-helper.js';
 
-function undocumented(): string[] {
-  const entry = join(CLIENT_DIR, 'src', 'index.ts');
-  const program = ts.createProgram([entry], {
+const ENTRY = join(CLIENT_DIR, 'src', 'index.ts');
+const CONSUMER = join(CLIENT_DIR, 'test', 'fixtures', 'consumer-types.ts');
+let shared: ts.Program | undefined;
+
+function program(): ts.Program {
+  shared ??= ts.createProgram([ENTRY, CONSUMER], {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     strict: true,
+    exactOptionalPropertyTypes: true,
     noEmit: true,
+    skipLibCheck: true,
     types: [],
     lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
   });
-  const checker = program.getTypeChecker();
-  const source = program.getSourceFile(entry);
+  return shared;
+}
+
+function undocumented(): string[] {
+  const entry = ENTRY;
+  const checker = program().getTypeChecker();
+  const source = program().getSourceFile(entry);
   assert.ok(source);
   const moduleSymbol = checker.getSymbolAtLocation(source);
   assert.ok(moduleSymbol);
@@ -69,4 +81,18 @@ function undocumented(): string[] {
 
 test('every exported symbol and public member has a TSDoc comment', () => {
   assert.deepEqual(undocumented(), []);
+});
+
+test("users' code type-checks: undici's fetch with a dispatcher is a FetchLike; switch (err.name) narrows after isApiError", () => {
+  const source = program().getSourceFile(CONSUMER);
+  assert.ok(source);
+  // Only this file's diagnostics (its @ts-expect-error lines must each expect an error).
+  const diagnostics = [
+    ...program().getSyntacticDiagnostics(source),
+    ...program().getSemanticDiagnostics(source),
+  ];
+  assert.deepEqual(
+    diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')),
+    [],
+  );
 });

@@ -42,7 +42,7 @@ export { TOKEN_EXPIRATIONS, type TokenExpiration } from './contract/expiration.j
 export type { Clock } from './domain/clock.js';
 export { DEFAULT_SCOPES } from './domain/scopes.js';
 export { loadOrCreatePepper, pepperFingerprint } from './domain/secrets.js';
-export type { PublicJwk } from './keys/key-material.js';
+export { type PublicJwk, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/key-material.js';
 export { ensureSigningKey, type KeyRotation, rotateSigningKey } from './keys/key-ring.js';
 export { openPepper, PepperError } from './keys/pepper-guard.js';
 export { RETIRED_KEY_RETENTION_MS } from './keys/retention.js';

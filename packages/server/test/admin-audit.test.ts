@@ -155,7 +155,7 @@ async function runEveryAction(options: AdminActionOptions): Promise<ActionRun> {
       entry('application.revoke_tokens', 'application', id, {
         tokens_not_before: new Date(REVOKE_AT).toISOString(),
       }),
-      entry('signing_key.rotate', 'signing_key', rotation.kid),
+      entry('signing_key.rotate', 'signing_key', rotation.kid, { alg: 'EdDSA' }),
       entry('api_key.create', 'api_key', apiKey.record.id, { name: 'deploy bot' }),
       entry('api_key.revoke', 'api_key', apiKey.record.id),
       entry('application.delete', 'application', id),

@@ -1,6 +1,8 @@
 import type { ApiClient } from '../api-client.js';
+import { userAgentHeader } from '../configuration.js';
+import { ApiPromise, type ApiResponseSource } from '../core/api-promise.js';
 import { ApiException } from '../core/errors.js';
-import { type RawResponse, sendOnce } from '../internal/transport.js';
+import type { Exchange } from '../internal/transport.js';
 import {
   type ApplicationsListResponse,
   parseApplicationsListResponse,
@@ -11,6 +13,10 @@ import { TokenManager } from '../token-manager.js';
 export interface GetScopesParams {
   /** Aborts the request. */
   signal?: AbortSignal | undefined;
+  /** Overrides `Configuration.maxRetries` for this call. */
+  maxRetries?: number | undefined;
+  /** Total time of this call in ms, every attempt and wait included (overrides `Configuration.deadlineMs`). */
+  deadlineMs?: number | undefined;
 }
 
 /** Options of {@link ApplicationsApi.getApplicationsList}. */
@@ -51,72 +57,78 @@ export class ApplicationsApi {
   /**
    * `GET /applications/scopes`: the names of the API's scopes, e.g. `['sms', 'viber', ...]`.
    *
+   * @returns the names; `.withResponse()` on the returned promise also gives the request id.
    * @throws ApiException (matching subclass) for a non-2xx answer, or an `ApiException` for a
    *   body that is not a JSON array of strings.
    * @throws ApiConnectionException / ApiTimeoutException when no answer arrived.
    */
-  async getScopes(params: GetScopesParams = {}): Promise<string[]> {
-    const response = await this.#get('/applications/scopes', params.signal);
-    const scopes = parseScopes(response.body);
-    if (scopes === undefined) {
-      throw new ApiException('Unexpected body for GET /applications/scopes: not an array of strings', {
-        status: response.status,
-        headers: response.headers,
-        body: response.body,
-      });
-    }
-    return scopes;
+  getScopes(params: GetScopesParams = {}): ApiPromise<string[]> {
+    return new ApiPromise(
+      this.#get('/applications/scopes', params).then(({ exchange, sent }) => {
+        const scopes = parseScopes(exchange.body);
+        if (scopes === undefined) {
+          const error = new ApiException(
+            'Unexpected body for GET /applications/scopes: not an array of strings',
+            { status: exchange.status, headers: exchange.headers, body: exchange.body },
+          );
+          throw this.apiClient.redactError(error, sent);
+        }
+        return source(scopes, exchange);
+      }),
+    );
   }
 
   /**
    * `GET /applications`: the account's applications, newest first (`data` is empty when there
    * are none). Each entry's `application_secret` is a masked hint, never the secret.
    *
+   * @returns the list; `.withResponse()` on the returned promise also gives the request id.
    * @throws InvalidCredentialsException on 401 (e.g. `invalid_api_key`: missing or unknown key).
    * @throws ApiException (matching subclass) for any other non-2xx answer, or an `ApiException`
    *   naming the broken field when the body is not the documented shape.
    * @throws ApiConnectionException / ApiTimeoutException when no answer arrived.
    */
-  async getApplicationsList(params: GetApplicationsListParams = {}): Promise<ApplicationsListResponse> {
-    const response = await this.#get('/applications', params.signal);
-    return parseApplicationsListResponse(response.status, response.headers, response.body);
+  getApplicationsList(params: GetApplicationsListParams = {}): ApiPromise<ApplicationsListResponse> {
+    return new ApiPromise(
+      this.#get('/applications', params).then(({ exchange, sent }) => {
+        try {
+          return source(
+            parseApplicationsListResponse(exchange.status, exchange.headers, exchange.body),
+            exchange,
+          );
+        } catch (error) {
+          throw this.apiClient.redactError(error, sent);
+        }
+      }),
+    );
   }
 
   /**
-   * One GET, bounded by `timeoutMs` and not otherwise retried. With an API key it is sent as
-   * `X-API-KEY` and no token is involved; without one, `TokenManager.fetch` attaches the Bearer
-   * token (and refreshes it and retries once on a 401).
-   *
-   * @returns the 2xx response with its body read.
+   * One GET, with the client's timeout, retries and deadline. With an API key it is sent as
+   * `X-API-KEY` and no token is involved; without one, the TokenManager's Bearer token is
+   * attached (refreshed and the request sent again once on a 401).
    */
-  async #get(path: string, signal: AbortSignal | undefined): Promise<RawResponse> {
-    const { configuration, logger } = this.apiClient;
-    const url = `${configuration.host}${path}`;
+  async #get(
+    path: string,
+    params: GetScopesParams,
+  ): Promise<{ exchange: Exchange; sent: Record<string, string> }> {
+    const { configuration } = this.apiClient;
     const { apiKey } = configuration;
     const headers: Record<string, string> = {
       accept: 'application/json',
-      'user-agent': configuration.userAgent,
+      ...userAgentHeader(configuration),
     };
     if (apiKey !== undefined) headers['x-api-key'] = apiKey;
-    const tokens = this.tokenManager;
-    // Reuse the transport (timeout, error classes) with TokenManager.fetch as the fetch.
-    const response = await sendOnce(
-      apiKey === undefined ? (input, init) => tokens.fetch(input, init) : configuration.fetch,
-      url,
-      { method: 'GET', headers },
-      configuration.timeoutMs,
-      signal,
+    const exchange = await this.apiClient.request(
+      { method: 'GET', path, headers, ...params },
+      apiKey === undefined ? { auth: this.tokenManager.bearerAuth } : {},
     );
-    logger.debug('response', {
-      url,
-      status: response.status,
-      requestId: response.headers.get('x-request-id') ?? undefined,
-    });
-    if (response.status < 200 || response.status > 299) {
-      throw ApiException.fromResponse(response.status, response.headers, response.body);
-    }
-    return response;
+    return { exchange, sent: exchange.sent ?? headers };
   }
+}
+
+function source<T>(data: T, exchange: Exchange): ApiResponseSource<T> {
+  return { data, status: exchange.status, headers: exchange.headers };
 }
 
 /** A JSON array of strings, or undefined for anything else. */

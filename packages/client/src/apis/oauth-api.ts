@@ -1,4 +1,6 @@
 import type { ApiClient } from '../api-client.js';
+import { userAgentHeader } from '../configuration.js';
+import { ApiPromise, type ApiResponseSource } from '../core/api-promise.js';
 import { basicAuthorization, formUrlEncode } from '../internal/basic-auth.js';
 import { type OauthTokenResponse, parseOauthTokenResponse } from '../models/oauth-token-response.js';
 
@@ -18,6 +20,10 @@ export interface GetAccessTokenParams {
   signal?: AbortSignal | undefined;
   /** Overrides `Configuration.maxRetries` for this call. */
   maxRetries?: number | undefined;
+  /** Overrides `Configuration.maxRetryDelayMs` for this call. */
+  maxRetryDelayMs?: number | undefined;
+  /** Total time of this call in ms, every attempt and wait included (overrides `Configuration.deadlineMs`). */
+  deadlineMs?: number | undefined;
 }
 
 /**
@@ -27,6 +33,7 @@ export interface GetAccessTokenParams {
  * ```ts
  * const api = new OauthApi(new ApiClient(new Configuration({ username: 'APP_ID', password: 'APP_SECRET' })));
  * const { access_token, expires_in } = await api.getAccessToken({ scope: 'sms groups' });
+ * const { data, response } = await api.getAccessToken().withResponse(); // response.requestId, .rateLimit
  * ```
  * @see RFC 6749 §4.4 (client credentials grant)
  */
@@ -35,7 +42,7 @@ export class OauthApi {
   readonly apiClient: ApiClient;
   // The headers depend only on the configuration, which cannot change: they are built once (the
   // Basic value alone, form-urlencoding twice, UTF-8 and base64, costs several µs per request).
-  #headers: Readonly<Record<string, string>> | undefined;
+  #headers: Record<string, string> | undefined;
 
   /** @param apiClient - the client that sends the requests (credentials, host, retries). */
   constructor(apiClient: ApiClient) {
@@ -49,7 +56,8 @@ export class OauthApi {
    * form body `grant_type=client_credentials[&scope=...]`. Retries network errors, timeouts,
    * 429 and 5xx (see `Configuration.maxRetries`).
    *
-   * @returns the token response with its wire field names.
+   * @returns the token response with its wire field names; `.withResponse()` on the returned
+   *   promise also gives the response's request id and rate-limit headers.
    * @throws InvalidScopeException on 400 `invalid_scope`.
    * @throws UnsupportedGrantTypeException on 400 `unsupported_grant_type`.
    * @throws InvalidRequestException on other 400s.
@@ -62,7 +70,11 @@ export class OauthApi {
    * @throws TypeError when the configuration has no Application ID and Secret (only an API key).
    * @see RFC 6749 §4.4.2, §5.1, §5.2
    */
-  async getAccessToken(params: GetAccessTokenParams = {}): Promise<OauthTokenResponse> {
+  getAccessToken(params: GetAccessTokenParams = {}): ApiPromise<OauthTokenResponse> {
+    return new ApiPromise(this.#getAccessToken(params));
+  }
+
+  async #getAccessToken(params: GetAccessTokenParams): Promise<ApiResponseSource<OauthTokenResponse>> {
     const { configuration } = this.apiClient;
     const grantType = params.grantType ?? CLIENT_CREDENTIALS;
     let body = grantType === CLIENT_CREDENTIALS ? DEFAULT_FORM : `grant_type=${formUrlEncode(grantType)}`;
@@ -80,18 +92,30 @@ export class OauthApi {
       authorization: basicAuthorization(username, password),
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
-      'user-agent': configuration.userAgent,
+      ...userAgentHeader(configuration),
     };
-    const response = await this.apiClient.request({
-      method: 'POST',
-      path: '/oauth/token',
-      headers: this.#headers,
-      body,
-      maxRetries: params.maxRetries,
-      signal: params.signal,
-    });
-    const token = parseOauthTokenResponse(response.status, response.headers, response.body);
+    const headers = this.#headers;
+    const response = await this.apiClient.request(
+      {
+        method: 'POST',
+        path: '/oauth/token',
+        headers,
+        body,
+        maxRetries: params.maxRetries,
+        maxRetryDelayMs: params.maxRetryDelayMs,
+        deadlineMs: params.deadlineMs,
+        signal: params.signal,
+      },
+      // Asking twice for a token is harmless: a 5xx or a lost connection is retried too.
+      { retryUnsafe: true },
+    );
+    let token: OauthTokenResponse;
+    try {
+      token = parseOauthTokenResponse(response.status, response.headers, response.body);
+    } catch (error) {
+      throw this.apiClient.redactError(error, headers);
+    }
     this.apiClient.rememberToken(token.access_token);
-    return token;
+    return { data: token, status: response.status, headers: response.headers };
   }
 }

@@ -29,7 +29,7 @@ export interface RateLimitInfo {
   reset: number | undefined;
 }
 
-/** Stable names of every error class, so `switch (err.name)` narrows. */
+/** Stable names of every error class (the `name` of each, equal to its class name). */
 export type ApiErrorName =
   | 'ApiException'
   | 'InvalidRequestException'
@@ -72,7 +72,10 @@ export interface ApiExceptionInit {
  * ```
  */
 export class ApiException extends Error {
-  /** Always `'ApiException'`, also in minified code: `switch (err.name)` narrows on it. */
+  /**
+   * `'ApiException'` here, the class name in each subclass, also in minified code. To narrow on
+   * it with `switch (err.name)`, check the error with {@link isApiError} first.
+   */
   override readonly name: ApiErrorName = 'ApiException';
   /** HTTP status, or `undefined` for connection failures and timeouts. */
   readonly status: number | undefined;
@@ -98,11 +101,7 @@ export class ApiException extends Error {
     this.body = init.body ?? '';
     this.error = parseErrorEnvelope(this.body);
     this.requestId = this.headers.get('x-request-id') ?? undefined;
-    this.rateLimit = {
-      limit: numberHeader(this.headers, 'x-rate-limit-limit'),
-      remaining: numberHeader(this.headers, 'x-rate-limit-remaining'),
-      reset: numberHeader(this.headers, 'x-rate-limit-reset'),
-    };
+    this.rateLimit = rateLimitOf(this.headers);
   }
 
   /**
@@ -140,20 +139,21 @@ export class ApiException extends Error {
 
 /** 400: the request is malformed (`invalid_request`, or any 400 without a more specific type). */
 export class InvalidRequestException extends ApiException {
-  /** Always `'InvalidRequestException'`, also in minified code: `switch (err.name)` narrows on it. */
-  override readonly name: ApiErrorName = 'InvalidRequestException';
+  /** Always `'InvalidRequestException'`, also in minified code (see {@link isApiError}). */
+  override readonly name: 'InvalidRequestException' | 'UnsupportedGrantTypeException' =
+    'InvalidRequestException';
 }
 
 /** 400 `unsupported_grant_type`: only `client_credentials` is supported. */
 export class UnsupportedGrantTypeException extends InvalidRequestException {
-  /** Always `'UnsupportedGrantTypeException'`, also in minified code: `switch (err.name)` narrows on it. */
-  override readonly name: ApiErrorName = 'UnsupportedGrantTypeException';
+  /** Always `'UnsupportedGrantTypeException'`, also in minified code (see {@link isApiError}). */
+  override readonly name: 'UnsupportedGrantTypeException' = 'UnsupportedGrantTypeException';
 }
 
 /** 400 `invalid_scope`: a scope token is unknown, not allowed for the application, or malformed. */
 export class InvalidScopeException extends ApiException {
-  /** Always `'InvalidScopeException'`, also in minified code: `switch (err.name)` narrows on it. */
-  override readonly name: ApiErrorName = 'InvalidScopeException';
+  /** Always `'InvalidScopeException'`, also in minified code (see {@link isApiError}). */
+  override readonly name: 'InvalidScopeException' = 'InvalidScopeException';
 }
 
 /**
@@ -162,26 +162,26 @@ export class InvalidScopeException extends ApiException {
  * `invalid_api_key` (1602): the `X-API-KEY` is missing or unknown. See `error.type`.
  */
 export class InvalidCredentialsException extends ApiException {
-  /** Always `'InvalidCredentialsException'`, also in minified code: `switch (err.name)` narrows on it. */
-  override readonly name: ApiErrorName = 'InvalidCredentialsException';
+  /** Always `'InvalidCredentialsException'`, also in minified code (see {@link isApiError}). */
+  override readonly name: 'InvalidCredentialsException' = 'InvalidCredentialsException';
 }
 
 /** 403 `access_denied`: the application authenticated but is disabled. */
 export class AccessDeniedException extends ApiException {
-  /** Always `'AccessDeniedException'`, also in minified code: `switch (err.name)` narrows on it. */
-  override readonly name: ApiErrorName = 'AccessDeniedException';
+  /** Always `'AccessDeniedException'`, also in minified code (see {@link isApiError}). */
+  override readonly name: 'AccessDeniedException' = 'AccessDeniedException';
 }
 
 /** 405 `invalid_method`: the endpoint does not accept this HTTP method. */
 export class ApiMethodNotAllowedException extends ApiException {
-  /** Always `'ApiMethodNotAllowedException'`, also in minified code: `switch (err.name)` narrows on it. */
-  override readonly name: ApiErrorName = 'ApiMethodNotAllowedException';
+  /** Always `'ApiMethodNotAllowedException'`, also in minified code (see {@link isApiError}). */
+  override readonly name: 'ApiMethodNotAllowedException' = 'ApiMethodNotAllowedException';
 }
 
 /** 429 `rate_limit`: too many requests; see {@link resetAt} and {@link retryAfterMs}. */
 export class RateLimitExceededException extends ApiException {
-  /** Always `'RateLimitExceededException'`, also in minified code: `switch (err.name)` narrows on it. */
-  override readonly name: ApiErrorName = 'RateLimitExceededException';
+  /** Always `'RateLimitExceededException'`, also in minified code (see {@link isApiError}). */
+  override readonly name: 'RateLimitExceededException' = 'RateLimitExceededException';
   /** When the rate-limit window resets (`X-Rate-Limit-Reset`), if the server said. */
   readonly resetAt: Date | undefined;
   /**
@@ -201,20 +201,80 @@ export class RateLimitExceededException extends ApiException {
 
 /** 5xx: the server failed (including HTML error pages from a proxy). */
 export class ServerErrorException extends ApiException {
-  /** Always `'ServerErrorException'`, also in minified code: `switch (err.name)` narrows on it. */
-  override readonly name: ApiErrorName = 'ServerErrorException';
+  /** Always `'ServerErrorException'`, also in minified code (see {@link isApiError}). */
+  override readonly name: 'ServerErrorException' = 'ServerErrorException';
 }
 
 /** No response: DNS failure, refused or reset connection. The cause is in `cause`. */
 export class ApiConnectionException extends ApiException {
-  /** Always `'ApiConnectionException'`, also in minified code: `switch (err.name)` narrows on it. */
-  override readonly name: ApiErrorName = 'ApiConnectionException';
+  /** Always `'ApiConnectionException'`, also in minified code (see {@link isApiError}). */
+  override readonly name: 'ApiConnectionException' | 'ApiTimeoutException' = 'ApiConnectionException';
 }
 
 /** The request did not complete within `Configuration.timeoutMs`. */
 export class ApiTimeoutException extends ApiConnectionException {
-  /** Always `'ApiTimeoutException'`, also in minified code: `switch (err.name)` narrows on it. */
-  override readonly name: ApiErrorName = 'ApiTimeoutException';
+  /** Always `'ApiTimeoutException'`, also in minified code (see {@link isApiError}). */
+  override readonly name: 'ApiTimeoutException' = 'ApiTimeoutException';
+}
+
+/**
+ * Every error of the SDK as a union discriminated by `name`: after {@link isApiError},
+ * `switch (err.name)` narrows `err` to the class of each `case`.
+ *
+ * @example
+ * ```ts
+ * if (isApiError(err)) {
+ *   switch (err.name) {
+ *     case 'RateLimitExceededException': console.log(err.retryAfterMs); break;
+ *     case 'ApiTimeoutException': console.log('timed out'); break;
+ *     default: console.log(err.status, err.requestId);
+ *   }
+ * }
+ * ```
+ */
+export type ApiError =
+  | (ApiException & { readonly name: 'ApiException' })
+  | (InvalidRequestException & { readonly name: 'InvalidRequestException' })
+  | UnsupportedGrantTypeException
+  | InvalidScopeException
+  | InvalidCredentialsException
+  | AccessDeniedException
+  | ApiMethodNotAllowedException
+  | RateLimitExceededException
+  | ServerErrorException
+  | (ApiConnectionException & { readonly name: 'ApiConnectionException' })
+  | ApiTimeoutException;
+
+const ERROR_NAMES: ReadonlySet<string> = new Set<ApiErrorName>([
+  'ApiException',
+  'InvalidRequestException',
+  'UnsupportedGrantTypeException',
+  'InvalidScopeException',
+  'InvalidCredentialsException',
+  'AccessDeniedException',
+  'ApiMethodNotAllowedException',
+  'RateLimitExceededException',
+  'ServerErrorException',
+  'ApiConnectionException',
+  'ApiTimeoutException',
+]);
+
+/**
+ * True when `value` is an error thrown by this SDK, typed as {@link ApiError} so that
+ * `switch (value.name)` narrows to the subclass. Checks the shape, not `instanceof`, so it also
+ * recognises errors of the other build (ESM and CommonJS copies loaded side by side).
+ *
+ * @param value - anything caught.
+ */
+export function isApiError(value: unknown): value is ApiError {
+  if (!(value instanceof Error)) return false;
+  const candidate = value as Partial<ApiException>;
+  return (
+    ERROR_NAMES.has(candidate.name ?? '') &&
+    typeof candidate.body === 'string' &&
+    typeof candidate.rateLimit === 'object' &&
+    candidate.headers !== undefined
+  );
 }
 
 function describe(status: number, envelope: ApiErrorBody | undefined): string {
@@ -245,6 +305,15 @@ function parseErrorEnvelope(body: string): ApiErrorBody | undefined {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The `X-Rate-Limit-*` headers of a response. */
+export function rateLimitOf(headers: Headers): RateLimitInfo {
+  return {
+    limit: numberHeader(headers, 'x-rate-limit-limit'),
+    remaining: numberHeader(headers, 'x-rate-limit-remaining'),
+    reset: numberHeader(headers, 'x-rate-limit-reset'),
+  };
 }
 
 function numberHeader(headers: Headers, name: string): number | undefined {

@@ -1,47 +1,49 @@
-import type { Logger } from '../configuration.js';
+import type { Logger, LogLevel } from '../configuration.js';
 import { redactSecrets } from './redact.js';
 
-/** A logger that drops everything: debug logging is off by default. */
-const SILENT: Logger = { debug() {} };
+/** Numeric verbosity of each level: an event is written when its level ≤ the configured one. */
+export const LEVEL: Readonly<Record<LogLevel, number>> = { off: 0, error: 1, warn: 2, info: 3, debug: 4 };
 
 /**
- * True when `logger` drops everything, so callers can skip building log fields (redacted header
- * copies, durations) on the request path.
+ * Writes one line per event, `smscx <message> {json fields}`: errors with `console.error`,
+ * everything else with `console.warn` (stderr in Node, Bun and Deno, so a CLI's stdout stays
+ * clean; a warning in a browser's console).
  */
-export function isSilent(logger: Logger): boolean {
-  return logger === SILENT;
-}
-
-/** Writes one line per event to stderr (via console.error), as `smscx <msg> {json}`. */
 const CONSOLE: Logger = {
-  debug(message, fields) {
-    console.error(`smscx ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
-  },
+  error: (message, fields) => console.error(line(message, fields)),
+  warn: (message, fields) => console.warn(line(message, fields)),
+  info: (message, fields) => console.warn(line(message, fields)),
+  debug: (message, fields) => console.warn(line(message, fields)),
 };
 
-/** True when `SMSCX_DEBUG` is set to something other than "" / "0" / "false". */
-function debugFromEnv(): boolean {
-  // Only touch `process` when it exists: the core also runs in browsers, Deno and Bun.
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const value = env?.SMSCX_DEBUG;
-  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+function line(message: string, fields: Record<string, unknown> | undefined): string {
+  return `smscx ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`;
 }
 
+const NOTHING = () => {};
+
 /**
- * The logger the SDK writes to: the configured one, else a console logger when SMSCX_DEBUG is
- * set, else a silent one. Whatever it is, every message and field value passes through
+ * The logger the SDK writes to: the configured one (else the console), filtered by `level`.
+ * A level that is off is a no-op function, so callers on the request path can also check
+ * {@link LEVEL} first and skip building fields. Every message and field value passes through
  * {@link redactSecrets} first, so even a careless call site cannot log a secret or a token.
  */
-export function resolveLogger(configured: Logger | undefined, secrets: () => readonly string[]): Logger {
-  const target = configured ?? (debugFromEnv() ? CONSOLE : SILENT);
-  if (target === SILENT) return SILENT;
-  return {
-    debug(message, fields) {
+export function resolveLogger(
+  configured: Logger | undefined,
+  level: LogLevel,
+  secrets: () => readonly string[],
+): Logger {
+  const target = configured ?? CONSOLE;
+  const verbosity = LEVEL[level];
+  const at = (name: Exclude<LogLevel, 'off'>): Logger[typeof name] => {
+    if (LEVEL[name] > verbosity) return NOTHING;
+    return (message, fields) => {
       const list = secrets();
       const safeFields = fields ? (redactDeep(fields, list) as Record<string, unknown>) : undefined;
-      target.debug(redactSecrets(message, list), safeFields);
-    },
+      target[name](redactSecrets(message, list), safeFields);
+    };
   };
+  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }
 
 /** Copies plain values, redacting secrets in every string (depth-limited: fields are small). */

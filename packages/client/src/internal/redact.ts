@@ -30,12 +30,31 @@ export function redactTokenBody(body: string): string {
 
 /**
  * Replaces every occurrence of each non-empty secret in `text`. A last line of defence for
- * free-form strings (error messages from an injected fetch) that could echo a credential.
+ * free-form strings (error messages from an injected fetch, a proxy echoing the request) that
+ * could hold a credential.
  */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join(REDACTED);
+    if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join(REDACTED);
   }
   return out;
+}
+
+/**
+ * `headers` with every secret removed from every value; the same object when nothing had to
+ * change (the usual case: no copy).
+ */
+export function redactHeaderValues(headers: Headers, secrets: readonly string[]): Headers {
+  let dirty = false;
+  for (const [, value] of headers) {
+    if (redactSecrets(value, secrets) !== value) {
+      dirty = true;
+      break;
+    }
+  }
+  if (!dirty) return headers;
+  const copy = new Headers();
+  for (const [name, value] of headers) copy.append(name, redactSecrets(value, secrets));
+  return copy;
 }

@@ -7,12 +7,14 @@
 export const BASE_DELAY_MS = 500;
 /** Upper bound of one backoff step in ms. */
 export const MAX_DELAY_MS = 8_000;
-/** Longest server-requested wait we honour; a longer one means "give up now", not "hang". */
-export const MAX_SERVER_WAIT_MS = 60_000;
-
 /** 429 and every 5xx are transient; other 4xx will fail the same way again. */
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || (status >= 500 && status <= 599);
+}
+
+/** Methods that may be sent twice (RFC 9110 §9.2.2): only these are retried after a 5xx or a lost connection. */
+export function isIdempotent(method: string): boolean {
+  return /^(GET|HEAD|OPTIONS|PUT|DELETE|TRACE)$/i.test(method);
 }
 
 /**
@@ -22,9 +24,10 @@ export function isRetryableStatus(status: number): boolean {
  *
  * @param retryIndex - 0 for the first retry.
  * @param random - a function returning [0, 1), injectable for tests.
+ * @param cap - upper bound of the wait (`maxRetryDelayMs`); default 8 s.
  */
-export function backoffDelayMs(retryIndex: number, random: () => number): number {
-  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** retryIndex);
+export function backoffDelayMs(retryIndex: number, random: () => number, cap = MAX_DELAY_MS): number {
+  const ceiling = Math.min(MAX_DELAY_MS, cap, BASE_DELAY_MS * 2 ** retryIndex);
   return Math.floor(random() * ceiling);
 }
 

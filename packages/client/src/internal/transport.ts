@@ -1,4 +1,4 @@
-import type { FetchLike } from '../configuration.js';
+import type { FetchInit, FetchLike, FetchResponse } from '../configuration.js';
 import { ApiConnectionException, ApiException, ApiTimeoutException } from '../core/errors.js';
 
 /** One HTTP exchange with its body already read (the timeout covers the body too). */
@@ -7,18 +7,41 @@ export interface RawResponse {
   status: number;
   /** Response headers. */
   headers: Headers;
-  /** The whole response body as text. */
+  /** The whole response body as text (empty for a streamed exchange). */
   body: string;
 }
 
+/** A {@link RawResponse} that may also carry the unread response (`stream` mode). */
+export interface Exchange extends RawResponse {
+  /** The response itself, body unread, when the exchange was sent with `stream: true`. */
+  response?: FetchResponse | undefined;
+  /** The headers the successful attempt sent (auth included), for scrubbing later errors. */
+  sent?: Readonly<Record<string, string>> | undefined;
+}
+
+/** How one attempt is bounded and read. */
+export interface AttemptOptions {
+  /** Timeout of this attempt in ms (`0` = none). */
+  timeoutMs: number;
+  /** The caller's signal. */
+  signal?: AbortSignal | undefined;
+  /** Message of the {@link ApiTimeoutException} when `timeoutMs` elapses. */
+  timeoutMessage?: string | undefined;
+  /** Return once the headers are in, body unread (the timeout then covers the headers only). */
+  stream?: boolean | undefined;
+  /** Secrets to scrub from the message of a connection error. */
+  secrets?: readonly string[] | undefined;
+}
+
 /**
- * Sends one request and reads the whole body, bounded by `timeoutMs` and the caller's signal.
+ * Sends one request and (unless `stream`) reads the whole body, bounded by `timeoutMs` and the
+ * caller's signal.
  *
  * The two signals are combined by hand rather than with `AbortSignal.any` (Node 20.3+ only),
  * so the same code runs on every runtime, and so we can tell "our timeout fired" apart from
  * "the caller aborted": only the former is an {@link ApiTimeoutException}. Without a timeout
  * the caller's signal (or none) goes to `fetch` as is: a signal handed to Node's `fetch` costs
- * about 4% of a loopback request (see the root README, Performance).
+ * about 4% of a loopback request.
  *
  * @param init - method, headers and body; `sendOnce` adds the signal.
  * @throws ApiTimeoutException when `timeoutMs` elapses first.
@@ -28,21 +51,22 @@ export interface RawResponse {
 export async function sendOnce(
   fetchImpl: FetchLike,
   url: string,
-  init: RequestInit,
-  timeoutMs: number,
-  callerSignal: AbortSignal | undefined,
-): Promise<RawResponse> {
+  init: FetchInit,
+  options: AttemptOptions,
+): Promise<Exchange> {
+  const { timeoutMs, signal: callerSignal } = options;
   callerSignal?.throwIfAborted();
   if (timeoutMs <= 0) {
     if (callerSignal !== undefined) init.signal = callerSignal;
-    return exchange(fetchImpl, url, init, callerSignal, undefined);
+    return exchange(fetchImpl, url, init, options, undefined);
   }
   const timeout = new AttemptTimeout(timeoutMs, callerSignal);
   init.signal = timeout.signal;
   try {
-    return await exchange(fetchImpl, url, init, callerSignal, timeout);
+    return await exchange(fetchImpl, url, init, options, timeout);
   } finally {
-    timeout.clear();
+    // A streamed body is read by the caller later: its abort must still reach it.
+    timeout.clear(options.stream === true);
   }
 }
 
@@ -50,22 +74,30 @@ export async function sendOnce(
 async function exchange(
   fetchImpl: FetchLike,
   url: string,
-  init: RequestInit,
-  callerSignal: AbortSignal | undefined,
+  init: FetchInit,
+  options: AttemptOptions,
   timeout: AttemptTimeout | undefined,
-): Promise<RawResponse> {
+): Promise<Exchange> {
+  const callerSignal = options.signal;
   try {
     const response = await fetchImpl(url, init);
+    if (options.stream) return { status: response.status, headers: response.headers, body: '', response };
     const body = await response.text();
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
     if (callerSignal?.aborted) throw callerSignal.reason;
     if (timeout?.fired) {
-      throw new ApiTimeoutException(`Request timed out after ${timeout.ms} ms`, { cause: error });
+      throw new ApiTimeoutException(options.timeoutMessage ?? `Request timed out after ${timeout.ms} ms`, {
+        cause: error,
+      });
     }
-    // A fetch wrapper (TokenManager.fetch) may already throw our own typed errors.
+    // A fetch wrapper may already throw our own typed errors.
     if (error instanceof ApiException) throw error;
-    throw new ApiConnectionException(`Connection error: ${describeCause(error)}`, { cause: error });
+    let detail = describeCause(error);
+    for (const secret of options.secrets ?? []) {
+      if (secret.length >= 4) detail = detail.split(secret).join('[REDACTED]');
+    }
+    throw new ApiConnectionException(`Connection error: ${detail}`, { cause: error });
   }
 }
 
@@ -96,10 +128,12 @@ class AttemptTimeout {
     return this.#controller.signal;
   }
 
-  /** Stops the timer and lets go of the caller's signal. */
-  clear(): void {
+  /** Stops the timer and (unless `keepCallerLink`) lets go of the caller's signal. */
+  clear(keepCallerLink: boolean): void {
     clearTimeout(this.#timer);
-    if (this.#onCallerAbort) this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
+    if (this.#onCallerAbort && !keepCallerLink) {
+      this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import type { ApplicationCache } from '../cache/application-cache.js';
 import type { RevokedTokens } from '../cache/revoked-tokens.js';
 import type { Clock } from '../domain/clock.js';
 import { isRevokedByNotBefore } from '../domain/not-before.js';
+import { SIGNING_ALGORITHMS } from '../keys/key-material.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { Storage } from '../storage/types.js';
 import { TokenVerificationError } from '../verify/errors.js';
@@ -49,8 +50,8 @@ const KEY_RELOAD_COOLDOWN_MS = 1000;
  * Checks access tokens inside the token server, against its own key ring (no HTTP).
  *
  * Signature and claims are checked by the `verify` library (`createVerifier` with the key
- * ring's public JWKS, zero leeway: this server's clock is the one that issued the tokens), whose
- * cache makes a repeated token cost one map look-up. The status checks run on every call after
+ * ring's public JWKS, the algorithms this server signs with, zero leeway: this server's clock is
+ * the one that issued the tokens), whose cache makes a repeated token cost one map look-up. The status checks run on every call after
  * that, so a cached verification never outlives a revocation:
  * - application deleted or disabled, and the not-before of `apps revoke-tokens`: from the
  *   in-memory applications the change-log follower keeps fresh (another process's change is
@@ -144,6 +145,8 @@ export class AccessTokenChecker {
       this.#inner = createVerifier({
         issuer,
         keys: JSON.parse(jwks) as JsonWebKeySet,
+        // Every algorithm this server signs with (its keys' `alg` decides which one a token has).
+        algorithms: SIGNING_ALGORITHMS,
         leewaySeconds: 0,
         cacheSize: this.#deps.cacheSize,
         now: this.#deps.now,

@@ -25,4 +25,9 @@ export type { IntrospectionOptions } from './introspection.js';
 export type { JsonWebKeySet } from './jwks.js';
 export { type BearerRequest, type BearerResponse, expressBearerAuth } from './middleware.js';
 export type { VerifiedAccessToken, VerifyOptions } from './types.js';
-export { type AccessTokenVerifier, createVerifier, type VerifierOptions } from './verifier.js';
+export {
+  type AccessTokenVerifier,
+  createVerifier,
+  DEFAULT_ALGORITHMS,
+  type VerifierOptions,
+} from './verifier.js';

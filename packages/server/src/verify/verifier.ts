@@ -30,8 +30,11 @@ export interface VerifierOptions {
   /** Clock skew tolerated for `exp`, `nbf` and `iat`. Default 30. */
   leewaySeconds?: number | undefined;
   /**
-   * Accepted JWS algorithms. Default `['EdDSA']`. Only asymmetric algorithms exist here:
-   * `none` and `HS256`/`HS384`/`HS512` throw a TypeError.
+   * Accepted JWS algorithms. Default {@link DEFAULT_ALGORITHMS}: `EdDSA`, `Ed25519` (RFC 9864's
+   * name for EdDSA with an Ed25519 key), `ES256` and `RS256`, the algorithms the SMS.CX server
+   * signs with. Whatever the list, a token's `alg` must also fit its key's type (and curve or
+   * size) and equal the key's `alg` in the JWKS when it has one. Only asymmetric algorithms exist
+   * here: `none` and `HS256`/`HS384`/`HS512` throw a TypeError.
    */
   algorithms?: readonly string[] | undefined;
   /** The fetch used for the JWKS and introspection. Default `globalThis.fetch`. */
@@ -66,6 +69,19 @@ export interface AccessTokenVerifier {
   clearCache(): void;
 }
 
+/**
+ * The algorithms a verifier accepts when `algorithms` is not given: those the SMS.CX token server
+ * signs with (`keys rotate --alg EdDSA|ES256|RS256`), and `Ed25519`, RFC 9864's fully-specified
+ * name for EdDSA over Ed25519. A wide default lets a token choose nothing: each token is checked
+ * with the key its `kid` names, and only when its `alg` fits that key's type and declared `alg`.
+ */
+export const DEFAULT_ALGORITHMS: readonly AsymmetricAlgorithm[] = Object.freeze([
+  'EdDSA',
+  'Ed25519',
+  'ES256',
+  'RS256',
+]);
+
 const FORBIDDEN_ALGORITHMS = new Set(['none', 'HS256', 'HS384', 'HS512']);
 const ACCEPTED_TYPES = new Set(['at+jwt', 'application/at+jwt']);
 const HEADER_CACHE_SIZE = 64;
@@ -83,7 +99,7 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
 
 function resolveAlgorithms(list: readonly string[] | undefined): AsymmetricAlgorithm[] {
   const algorithms: AsymmetricAlgorithm[] = [];
-  for (const alg of list ?? ['EdDSA']) {
+  for (const alg of list ?? DEFAULT_ALGORITHMS) {
     if (FORBIDDEN_ALGORITHMS.has(alg) || !isSupportedAlgorithm(alg)) {
       throw new TypeError(
         `Algorithm ${JSON.stringify(alg)} is not accepted; only asymmetric JWS algorithms are`,
@@ -121,8 +137,9 @@ export function requireScopes(result: VerifiedAccessToken, required: readonly st
  *
  * Checks, in order: compact JWS form and size; header JSON; `alg` in the allow-list (never `none`
  * or HMAC); `typ` is `at+jwt`; no `crit`; a `kid` found in the JWKS (refetched once on an unknown
- * `kid`, within the cooldown) whose key type fits the `alg`; the signature; `iss`; `aud` (when
- * configured); `exp`/`nbf`/`iat` with leeway; introspection (when configured); the required scopes.
+ * `kid`, within the cooldown) whose key type fits the `alg` and whose declared `alg`, if any, is
+ * the token's; the signature; `iss`; `aud` (when configured); `exp`/`nbf`/`iat` with leeway;
+ * introspection (when configured); the required scopes.
  * Keys embedded in the token (`jwk`, `jku`, `x5u`, `x5c`) are ignored.
  *
  * @throws {TypeError} for invalid options.

@@ -201,9 +201,17 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
       '/admin/v1/keys/rotate': {
         post: {
           summary: 'Make a new current signing key',
-          description: 'The replaced key stays published while its tokens can be valid.',
+          description:
+            'The replaced key stays published while its tokens can be valid. The optional body ' +
+            "chooses the new key's algorithm, which is the `alg` of the tokens it signs (default " +
+            '`EdDSA`); without a body the key is EdDSA.',
           tags: ['keys'],
-          responses: { '200': ok('The rotation', ref('schemas', 'KeyRotation')), ...KEY_ERRORS },
+          requestBody: { required: false, content: json(ref('schemas', 'KeyRotationRequest')) },
+          responses: {
+            '200': ok('The rotation', ref('schemas', 'KeyRotation')),
+            ...BODY_ERRORS,
+            ...KEY_ERRORS,
+          },
         },
       },
       '/admin/v1/keys/{kid}': {
@@ -457,7 +465,7 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
           required: ['kid', 'alg', 'state', 'created_at', 'retired_at'],
           properties: {
             kid: { type: 'string' },
-            alg: { type: 'string', examples: ['EdDSA'] },
+            alg: { type: 'string', enum: ['EdDSA', 'ES256', 'RS256'] },
             state: { type: 'string', enum: ['current', 'retired'] },
             created_at: isoDateTime,
             retired_at: { type: ['string', 'null'], format: 'date-time' },
@@ -473,11 +481,24 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
             },
           ],
         },
+        KeyRotationRequest: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            alg: {
+              type: 'string',
+              enum: ['EdDSA', 'ES256', 'RS256'],
+              default: 'EdDSA',
+              description: 'EdDSA (Ed25519), ES256 (ECDSA P-256) or RS256 (RSA 2048-bit)',
+            },
+          },
+        },
         KeyRotation: {
           type: 'object',
-          required: ['kid', 'retired', 'pruned'],
+          required: ['kid', 'alg', 'retired', 'pruned'],
           properties: {
             kid: { type: 'string', description: 'The new current key' },
+            alg: { type: 'string', enum: ['EdDSA', 'ES256', 'RS256'], description: 'Its algorithm' },
             retired: arrayOf({ type: 'string' }),
             pruned: { type: 'integer', description: 'Retired keys past retention that were deleted' },
           },
