@@ -11,16 +11,26 @@ import { RevokedTokens } from './cache/revoked-tokens.js';
 import { DEFAULTS, type RateLimitSetting } from './config/options.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { DEFAULT_SCOPES, ScopeCatalogue } from './domain/scopes.js';
+import { type ConnectionTimeouts, fastifyConnectionOptions } from './http/connections.js';
+import { registerCors } from './http/cors.js';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { BODY_LIMIT_BYTES, registerRawBody } from './http/form-body.js';
 import { registerRequestContext, requestIdFor } from './http/request-context.js';
 import { ensureSigningKey, KeyRing } from './keys/key-ring.js';
-import { MemoryWindowStore, RateLimiter, type TokenRateLimits, type WindowStore } from './limits/index.js';
+import {
+  FailoverStore,
+  MemoryWindowStore,
+  RateLimiter,
+  type TokenRateLimits,
+  type WindowStore,
+} from './limits/index.js';
 import { createLogger } from './logger.js';
+import { observe } from './observability/index.js';
 import { registerRoutes } from './routes/index.js';
 import type { Storage } from './storage/types.js';
 import { CHANGE_POLL_INTERVAL_MS, ChangeFollower } from './sync/change-follower.js';
 import { listeningLabel, otherLiveInstances } from './sync/instances.js';
+import { SecretUseRecorder } from './sync/secret-use.js';
 import { ClientCredentialsGrant } from './tokens/client-credentials.js';
 import { baseUrl, Issuer } from './tokens/issuer.js';
 import { AccessTokenChecker } from './tokens/token-checker.js';
@@ -71,8 +81,12 @@ export interface BuildAppOptions {
    * Default none: the TCP peer is the client, and a forwarded header changes nothing.
    */
   readonly trustProxy?: readonly string[];
+  /** Browser origins allowed to call the token and applications endpoints (CORS). Default none. */
+  readonly corsOrigins?: readonly string[];
   /** The clock (epoch ms) of tokens, rate limits, key retention and expiry. Default `Date.now`. */
   readonly now?: Clock;
+  /** Keep-alive, headers and request timeouts of the connections. Default: `serve`'s defaults. */
+  readonly connections?: ConnectionTimeouts;
 }
 
 /**
@@ -92,6 +106,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const host = options.host ?? DEFAULTS.host;
   const issuer = new Issuer({ issuer: options.issuer, host, port: DEFAULTS.port });
   const applications = new ApplicationCache(catalogue);
+  // Secrets' last use, noted in memory by each request and written here in the background.
+  const secretUses = new SecretUseRecorder(applications, storage, now(), logger);
   const keys = new KeyRing(pepper);
   const revoked = new RevokedTokens();
   const checker = new AccessTokenChecker({ storage, keys, applications, revoked, issuer, now });
@@ -113,6 +129,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         if (at - lastTick < 1000) return;
         lastTick = at;
         keys.publish(applications.anyNeverExpiring, at);
+        secretUses.tick(at);
         revoked.prune(storage, at)?.catch(onFollowError);
       },
     },
@@ -131,6 +148,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await revoked.loadAll(storage, now());
   await keys.load(storage, applications.anyNeverExpiring, now());
 
+  const connectionOptions = fastifyConnectionOptions(options.connections);
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request lines only at debug level (request-context), never Fastify's info lines.
@@ -142,6 +160,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    ...connectionOptions,
+    // Node's own Host check answers a bare 400; request-context.ts answers it in the envelope.
+    http: { ...connectionOptions.http, requireHostHeader: false },
     ...(options.trustProxy !== undefined && options.trustProxy.length > 0
       ? { trustProxy: [...options.trustProxy] }
       : {}),
@@ -153,7 +174,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     now,
   });
 
+  // Health checks and the token endpoint's counts (before the routes: they hook onto one).
+  const { rateLimitStore } = options;
+  const { health } = observe(app, {
+    latestChange: () => storage.latestChange(),
+    follower,
+    applications: () => applications.size,
+    pingRedis: rateLimitStore instanceof FailoverStore ? () => rateLimitStore.pingRedis() : undefined,
+  });
   registerRequestContext(app);
+  registerCors(app, options.corsOrigins ?? []);
   registerErrorHandler(app);
   registerRawBody(app);
   registerRoutes(app, {
@@ -168,6 +198,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     grant,
     checker,
     revoked,
+    health,
   });
 
   app.decorate('applyChanges', () => follower.catchUp());
@@ -181,6 +212,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       await warnOfOtherInstances(storage, url, logger);
   });
   app.addHook('onClose', async () => {
+    await secretUses.close(now());
     await follower.stop();
     if (limits instanceof RateLimiter) await limits.close();
   });

@@ -12,20 +12,25 @@ export {
   revokeApiKey,
 } from './admin/api-keys.js';
 export {
+  ApplicationSecretError,
   type ApplicationView,
   type CreatedApplication,
   createApplication,
   createApplications,
   deleteApplication,
   type NewApplication,
+  type RotateSecretOptions,
+  revokeApplicationSecret,
   revokeApplicationTokens,
   rotateApplicationSecret,
+  type SecretRefusal,
+  type SecretView,
   setApplicationStatus,
   updateApplication,
   viewApplication,
 } from './admin/applications.js';
 export { type AdminActionOptions, type AuditPage, readAudit } from './admin/audit.js';
-export { rotateKeys } from './admin/keys.js';
+export { listKeys, type RotateKeysOptions, rotateKeys, type SigningKeyView } from './admin/keys.js';
 export { type BuildAppOptions, buildApp } from './app.js';
 export {
   ConfigError,
@@ -43,9 +48,20 @@ export type { Clock } from './domain/clock.js';
 export { DEFAULT_SCOPES } from './domain/scopes.js';
 export { loadOrCreatePepper, pepperFingerprint } from './domain/secrets.js';
 export { type PublicJwk, SIGNING_ALGORITHMS, type SigningAlgorithm } from './keys/key-material.js';
-export { ensureSigningKey, type KeyRotation, rotateSigningKey } from './keys/key-ring.js';
+export {
+  ensureSigningKey,
+  type KeyRotation,
+  type RotateSigningKeyOptions,
+  rotateSigningKey,
+} from './keys/key-ring.js';
 export { openPepper, PepperError } from './keys/pepper-guard.js';
 export { RETIRED_KEY_RETENTION_MS } from './keys/retention.js';
+export {
+  DEFAULT_PUBLISH_AHEAD_MS,
+  JWKS_MAX_AGE_SECONDS,
+  type SigningKeyState,
+  signingKeyState,
+} from './keys/schedule.js';
 export { type RunningServer, type StartServerOptions, startServer } from './server.js';
 export { describeDatabase, openStorage } from './storage/open.js';
 export { MIGRATIONS, type Migration } from './storage/sqlite/migrations.js';

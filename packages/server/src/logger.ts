@@ -22,6 +22,8 @@ export const REDACTED_PATHS = [
   '*.application_secret',
   'secretHash',
   '*.secretHash',
+  'previousSecret.hash',
+  '*.previousSecret.hash',
   'pepper',
   '*.pepper',
   'privateKey',

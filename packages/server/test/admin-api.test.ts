@@ -217,6 +217,7 @@ describe('admin REST API', () => {
         'tokens_not_before',
         'number',
         'secret_hint',
+        'secrets',
       ]);
       assert.match(created.application_id as string, /^[0-9a-f]{40}$/);
       assert.match(created.application_secret as string, /^[A-Za-z0-9_-]{43}$/);
@@ -448,7 +449,22 @@ describe('admin REST API', () => {
       const response = await call('POST', `/applications/${created.application_id}/rotate-secret`);
       assert.equal(response.status, 200, response.body);
       const rotated = data(response);
-      assert.deepEqual(Object.keys(rotated), ['application_id', 'application_secret', 'secret_hint']);
+      assert.deepEqual(Object.keys(rotated), [
+        'application_id',
+        'application_secret',
+        'secret_hint',
+        'secret_id',
+        'secrets',
+      ]);
+      assert.deepEqual(rotated.secrets, [
+        {
+          id: rotated.secret_id,
+          hint: rotated.secret_hint,
+          created_at: new Date(server.clock()).toISOString(),
+          expires_at: null,
+          last_used_at: null,
+        },
+      ]);
       assert.equal(rotated.application_id, created.application_id);
       assert.notEqual(rotated.application_secret, created.application_secret);
       assert.equal(rotated.secret_hint, (rotated.application_secret as string).slice(-4));
@@ -476,6 +492,107 @@ describe('admin REST API', () => {
         await call('POST', `/applications/${UNKNOWN_ID}/rotate-secret`),
         'No application with this ID',
       );
+    });
+
+    it('rotate-secret with a grace period: both secrets work until it ends; at most two; DELETE …/secrets/{id} ends the old one', async () => {
+      const created = await create({ name: 'graced' });
+      const id = created.application_id as string;
+      const rotatedAt = server.clock();
+      const response = await call('POST', `/applications/${id}/rotate-secret`, { body: { grace: '24h' } });
+      assert.equal(response.status, 200, response.body);
+      const rotated = data(response);
+      const entry = await assertAudited(response, 'application.rotate_secret', id);
+      assert.deepEqual(entry.details, {
+        secret_hint: rotated.secret_hint,
+        secret_id: rotated.secret_id,
+        grace_seconds: 86_400,
+        previous_secret_expires_at: new Date(rotatedAt + 86_400_000).toISOString(),
+      });
+      const secrets = rotated.secrets as Json[];
+      assert.equal(secrets.length, 2);
+      assert.equal(secrets[0]!.id, rotated.secret_id);
+      assert.equal(secrets[1]!.hint, (created.application_secret as string).slice(-4));
+      assert.equal(secrets[1]!.expires_at, new Date(rotatedAt + 86_400_000).toISOString());
+      const fresh = { ...credentials(created), application_secret: rotated.application_secret as string };
+      assert.equal(
+        (await requestToken(server, credentials(created))).status,
+        200,
+        'the old secret still works',
+      );
+      assert.equal((await requestToken(server, fresh)).status, 200);
+      const shown = data(await call('GET', `/applications/${id}`));
+      assert.deepEqual(shown.secrets, secrets);
+
+      // At most two secrets: 409, nothing changed.
+      const refused = await call('POST', `/applications/${id}/rotate-secret`, { body: { grace: 60 } });
+      assert.equal(refused.status, 409, refused.body);
+      assert.equal(envelope(refused).type, 'conflict');
+      assert.deepEqual(await auditOf(refused), []);
+      assert.deepEqual(data(await call('GET', `/applications/${id}`)).secrets, secrets);
+      // The current secret cannot be revoked; an unknown one is 404.
+      const current = await call('DELETE', `/applications/${id}/secrets/${rotated.secret_id as string}`);
+      assert.equal(current.status, 409, current.body);
+      assert.equal(envelope(current).type, 'conflict');
+      assertNotFound(
+        await call('DELETE', `/applications/${id}/secrets/sc_000000000000`),
+        'The application has no working secret with this ID',
+      );
+      assertNotFound(
+        await call('DELETE', `/applications/${id}/secrets/nope`),
+        'The application has no working secret with this ID',
+      );
+      assertNotFound(
+        await call('DELETE', `/applications/${UNKNOWN_ID}/secrets/${secrets[1]!.id as string}`),
+        'No application with this ID',
+      );
+
+      // Revoked: in force when the response is sent.
+      const revoked = await call('DELETE', `/applications/${id}/secrets/${secrets[1]!.id as string}`);
+      assert.equal(revoked.status, 200, revoked.body);
+      assert.deepEqual(data(revoked).secrets, [secrets[0]]);
+      const revokedEntry = await assertAudited(revoked, 'application.revoke_secret', id);
+      assert.deepEqual(revokedEntry.details, {
+        secret_id: secrets[1]!.id,
+        secret_hint: (created.application_secret as string).slice(-4),
+      });
+      assert.equal((await requestToken(server, credentials(created))).status, 401);
+      assert.equal((await requestToken(server, fresh)).status, 200);
+      assertNotFound(
+        await call('DELETE', `/applications/${id}/secrets/${secrets[1]!.id as string}`),
+        'The application has no working secret with this ID',
+      );
+
+      // Whole seconds work as well; the grace ends with the app's clock.
+      const again = data(await call('POST', `/applications/${id}/rotate-secret`, { body: { grace: 90 } }));
+      const third = { ...fresh, application_secret: again.application_secret as string };
+      assert.equal((await requestToken(server, fresh)).status, 200);
+      server.clock.advance(90_000);
+      assert.equal((await requestToken(server, fresh)).status, 401, 'the grace is over');
+      assert.equal((await requestToken(server, third)).status, 200);
+      assert.equal((data(await call('GET', `/applications/${id}`)).secrets as Json[]).length, 1);
+      // No body, an empty body: no grace.
+      const none = data(await call('POST', `/applications/${id}/rotate-secret`));
+      assert.equal((none.secrets as Json[]).length, 1);
+      assert.equal((await requestToken(server, third)).status, 401);
+    });
+
+    it('rotate-secret refuses a bad grace period with 400', async () => {
+      const created = await create({ name: 'bad grace' });
+      const path = `/applications/${created.application_id as string}/rotate-secret`;
+      const problem =
+        'grace: must be a duration such as 0, 90s, 15m, 24h or 7d (a bare number is seconds), at most 30d';
+      for (const grace of ['soon', '-5s', '31d', 2_592_001, -1, 1.5, true, null]) {
+        assertBadRequest(await call('POST', path, { body: { grace } }), problem);
+      }
+      assertBadRequest(
+        await call('POST', path, { body: { grace: '1h', extra: 1 } }),
+        'body: unknown field "extra"',
+      );
+      assertBadRequest(
+        await call('POST', path, { body: 'grace=1h', contentType: 'application/x-www-form-urlencoded' }),
+        'Content-Type must be application/json',
+      );
+      assert.equal((await requestToken(server, credentials(created))).status, 200, 'nothing rotated');
     });
 
     it('revoke-tokens: tokens issued before are inactive, tokens issued after are active', async () => {
@@ -533,37 +650,62 @@ describe('admin REST API', () => {
   });
 
   describe('signing keys', () => {
-    it('GET /keys lists newest first; rotate makes a new current key; GET /keys/{kid} adds the public JWK', async () => {
+    it('GET /keys lists newest first; rotate publishes a next key that signs from activates_at; GET /keys/{kid} adds the public JWK', async () => {
       const before = data<Json[]>(await call('GET', '/keys'));
       const current = before.filter((entry) => entry.state === 'current');
       assert.equal(current.length, 1);
       for (const entry of before) {
-        assert.deepEqual(Object.keys(entry), ['kid', 'alg', 'state', 'created_at', 'retired_at']);
+        assert.deepEqual(Object.keys(entry), [
+          'kid',
+          'alg',
+          'state',
+          'created_at',
+          'activates_at',
+          'retired_at',
+        ]);
         assert.equal(entry.alg, 'EdDSA');
         assert.match(entry.created_at as string, ISO);
+        assert.match(entry.activates_at as string, ISO);
       }
 
       server.clock.advance(1000);
+      const rotatedAt = server.clock();
       const response = await call('POST', '/keys/rotate');
       assert.equal(response.status, 200, response.body);
       const rotation = data(response);
       assert.deepEqual(rotation.retired, [current[0]!.kid]);
+      assert.deepEqual(rotation.replaced, []);
       assert.equal(typeof rotation.pruned, 'number');
+      // The default publish-ahead: 10 minutes by the server's clock.
+      assert.equal(rotation.state, 'next');
+      assert.equal(rotation.created_at, new Date(rotatedAt).toISOString());
+      assert.equal(rotation.activates_at, new Date(rotatedAt + 600_000).toISOString());
       await assertAudited(response, 'signing_key.rotate', rotation.kid as string);
 
+      const pending = data<Json[]>(await call('GET', '/keys'));
+      assert.equal(pending[0]!.kid, rotation.kid);
+      assert.equal(pending[0]!.state, 'next');
+      assert.equal(pending[0]!.activates_at, rotation.activates_at);
+      assert.equal(pending[0]!.retired_at, null);
+      const signing = pending.find((entry) => entry.kid === current[0]!.kid)!;
+      assert.equal(signing.state, 'current');
+      assert.equal(signing.retired_at, rotation.activates_at, 'it retires when the next key activates');
+      const app = credentials(await create({ name: 'signed' }));
+      const kidOf = (token: string): string =>
+        (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+      assert.equal(kidOf(await issueToken(server, app)), current[0]!.kid, 'the old key signs until then');
+
+      server.clock.set(Date.parse(rotation.activates_at as string));
       const after = data<Json[]>(await call('GET', '/keys'));
       assert.equal(after[0]!.kid, rotation.kid);
       assert.equal(after[0]!.state, 'current');
       assert.equal(after[0]!.retired_at, null);
       const old = after.find((entry) => entry.kid === current[0]!.kid)!;
       assert.equal(old.state, 'retired');
-      assert.match(old.retired_at as string, ISO);
+      assert.equal(old.retired_at, rotation.activates_at);
 
-      // The new key signs at once.
-      const app = credentials(await create({ name: 'signed' }));
-      const token = await issueToken(server, app);
-      const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string };
-      assert.equal(header.kid, rotation.kid);
+      // From its activation on, the new key signs.
+      assert.equal(kidOf(await issueToken(server, app)), rotation.kid);
 
       const one = await call('GET', `/keys/${rotation.kid}`);
       assert.equal(one.status, 200);

@@ -10,6 +10,7 @@ import {
   createApplication,
   createApplications,
   deleteApplication,
+  revokeApplicationSecret,
   revokeApplicationTokens,
   rotateApplicationSecret,
   setApplicationStatus,
@@ -24,6 +25,7 @@ import {
   viewAudit,
 } from '../src/admin/audit.js';
 import { rotateKeys } from '../src/admin/keys.js';
+import { DEFAULT_PUBLISH_AHEAD_MS } from '../src/keys/schedule.js';
 import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
 import type { AuditEntry, AuditRecord, Storage } from '../src/storage/types.js';
 import { tempDb } from './helpers.js';
@@ -112,14 +114,21 @@ async function runEveryAction(options: AdminActionOptions): Promise<ActionRun> {
     'disabled',
   );
   assert.equal((await timed(() => setApplicationStatus(storage, id, 'active', options)))?.status, 'active');
-  const rotated = await timed(() => rotateApplicationSecret(storage, pepper, id, options));
+  const rotated = await timed(() =>
+    rotateApplicationSecret(storage, pepper, id, { ...options, graceSeconds: 3600 }),
+  );
   assert.ok(rotated !== null);
   keep(rotated.secret, ...hashForms(rotated.application.secretHash));
   assert.equal(rotated.application.secretHint, rotated.secret.slice(-4));
+  const previous = rotated.application.previousSecret!;
+  const withoutPrevious = await timed(() => revokeApplicationSecret(storage, id, previous.id, options));
+  assert.equal(withoutPrevious?.previousSecret, null);
   assert.equal(await revokeApplicationTokens(storage, id, () => REVOKE_AT, options), REVOKE_AT);
   times.push(REVOKE_AT);
 
   const keyTime = Date.now();
+  // The first key of a database signs at once; a later one is published ahead by the default.
+  const ahead = (await storage.listSigningKeys()).length === 0 ? 0 : DEFAULT_PUBLISH_AHEAD_MS;
   const rotation = await rotateKeys(storage, pepper, keyTime, options);
   times.push(keyTime);
   for (const key of await storage.listSigningKeys()) keep(key.privateKeyEncrypted);
@@ -151,11 +160,23 @@ async function runEveryAction(options: AdminActionOptions): Promise<ActionRun> {
       }),
       entry('application.disable', 'application', id),
       entry('application.enable', 'application', id),
-      entry('application.rotate_secret', 'application', id, { secret_hint: rotated.secret.slice(-4) }),
+      entry('application.rotate_secret', 'application', id, {
+        secret_hint: rotated.secret.slice(-4),
+        secret_id: rotated.application.secretId,
+        grace_seconds: 3600,
+        previous_secret_expires_at: new Date(previous.expiresAt).toISOString(),
+      }),
+      entry('application.revoke_secret', 'application', id, {
+        secret_id: previous.id,
+        secret_hint: created.secret.slice(-4),
+      }),
       entry('application.revoke_tokens', 'application', id, {
         tokens_not_before: new Date(REVOKE_AT).toISOString(),
       }),
-      entry('signing_key.rotate', 'signing_key', rotation.kid, { alg: 'EdDSA' }),
+      entry('signing_key.rotate', 'signing_key', rotation.kid, {
+        alg: 'EdDSA',
+        activates_at: new Date(keyTime + ahead).toISOString(),
+      }),
       entry('api_key.create', 'api_key', apiKey.record.id, { name: 'deploy bot' }),
       entry('api_key.revoke', 'api_key', apiKey.record.id),
       entry('application.delete', 'application', id),
@@ -253,6 +274,7 @@ describe('audit entries of the admin actions', () => {
     assert.equal(await setApplicationStatus(storage, missing, 'disabled', API_KEY_OPTIONS), null);
     assert.equal(await setApplicationStatus(storage, missing, 'active', API_KEY_OPTIONS), null);
     assert.equal(await rotateApplicationSecret(storage, pepper, missing, API_KEY_OPTIONS), null);
+    assert.equal(await revokeApplicationSecret(storage, missing, 'sc_000000000000', API_KEY_OPTIONS), null);
     assert.equal(await revokeApplicationTokens(storage, missing, () => REVOKE_AT, API_KEY_OPTIONS), null);
     assert.equal(await deleteApplication(storage, missing, API_KEY_OPTIONS), false);
     assert.equal(await revokeApiKey(storage, 'ak_ffffffffffff', API_KEY_OPTIONS), null);

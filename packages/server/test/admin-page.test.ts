@@ -31,6 +31,11 @@ const SCREENSHOTS = process.env.SMSCX_SCREENSHOTS === '1';
 const DOCS = resolve(here, '..', '..', '..', 'docs');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
+/** `text` as a literal in a regular expression. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 interface Credentials {
   readonly application_id: string;
   readonly application_secret: string;
@@ -386,6 +391,80 @@ describe('admin page (/admin) in Chromium', { timeout: 180_000 }, () => {
     assert.equal((await requestToken(server.url, billing)).status, 200, 'new tokens can be requested');
   });
 
+  it('rotates with a grace period: both secrets work and are listed; Revoke secret ends the old one', async () => {
+    await page.getByRole('button', { name: 'Rotate secret', exact: true }).click();
+    const confirm = await visible(page.getByRole('dialog', { name: 'Rotate the secret of billing?' }));
+    await confirm.getByLabel('The current secret keeps working', { exact: true }).selectOption('24h');
+    await scan('rotate secret with a grace period');
+    await confirm.getByRole('button', { name: 'Rotate secret', exact: true }).click();
+    const shown = await visible(page.getByRole('dialog', { name: 'New secret for billing' }));
+    const old = billing;
+    billing = {
+      ...billing,
+      application_secret: await shown.getByLabel('Application secret', { exact: true }).inputValue(),
+    };
+    assert.notEqual(billing.application_secret, old.application_secret);
+    assert.equal(
+      (await requestToken(server.url, old)).status,
+      200,
+      'the old secret works in its grace period',
+    );
+    assert.equal((await requestToken(server.url, billing)).status, 200);
+    await shown.getByRole('button', { name: 'I have copied the secret' }).click();
+    await visible(
+      page.getByText(
+        /Rotated the secret of billing: the old one works until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/,
+      ),
+    );
+
+    // The secrets, current first: hint, ID, created, last used, until when each works.
+    const table = page.getByRole('table', { name: 'Secrets of billing, current first', exact: true });
+    await visible(table.getByText(billing.application_secret.slice(-4)));
+    const listed = (
+      (await adminApi('GET', `applications/${billing.application_id}`)).json as {
+        data: { secrets: Array<{ id: string; hint: string; expires_at: string | null }> };
+      }
+    ).data.secrets;
+    assert.equal(listed.length, 2);
+    const tableRows = table.locator('tbody tr');
+    assert.equal(await tableRows.count(), 2);
+    assert.deepEqual(
+      (await table.locator('thead th').allTextContents()).map((text) => text.toLowerCase()),
+      ['secret', 'secret id', 'created', 'last used', 'works until', 'action'],
+    );
+    const currentRow = await text(tableRows.first());
+    assert.match(currentRow, new RegExp(`ending in\\s*${literal(billing.application_secret.slice(-4))}`));
+    assert.match(currentRow, new RegExp(`${listed[0]!.id}[\\s\\S]*UTC[\\s\\S]*Not yet[\\s\\S]*Current`));
+    const oldRow = await text(tableRows.nth(1));
+    assert.match(oldRow, new RegExp(`ending in\\s*${literal(old.application_secret.slice(-4))}`));
+    const until = listed[1]!.expires_at!.replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+    assert.ok(oldRow.includes(listed[1]!.id) && oldRow.includes(until), `${oldRow} (until ${until})`);
+    await scan('application with two secrets');
+    await screenshot('secrets');
+
+    // No third secret: the rotation says to revoke the old one first.
+    await page.getByRole('button', { name: 'Rotate secret', exact: true }).click();
+    const blocked = await visible(page.getByRole('dialog', { name: 'Rotate the secret of billing?' }));
+    await visible(blocked.getByText('It already has two secrets.'));
+    assert.equal(
+      await blocked.getByRole('button', { name: 'Rotate secret', exact: true }).isDisabled(),
+      true,
+    );
+    await blocked.getByRole('button', { name: 'Cancel', exact: true }).click();
+
+    await page.getByRole('button', { name: 'Revoke secret', exact: true }).click();
+    const revoke = await visible(page.getByRole('dialog', { name: 'Revoke the old secret of billing?' }));
+    await scan('revoke secret confirmation');
+    await revoke.getByRole('button', { name: 'Revoke secret', exact: true }).click();
+    await visible(page.getByText('Revoked the old secret of billing: it no longer works'));
+    assert.equal(await tableRows.count(), 1);
+    assert.equal(await page.getByRole('button', { name: 'Revoke secret', exact: true }).count(), 0);
+    const refused = await requestToken(server.url, old);
+    assert.equal(refused.status, 401, 'in force when the page says so');
+    assert.equal(envelope(refused).type, 'invalid_client');
+    assert.equal((await requestToken(server.url, billing)).status, 200);
+  });
+
   it('deletes the application after its name is typed', async () => {
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     const dialog = await visible(page.getByRole('dialog', { name: 'Delete billing?' }));
@@ -461,36 +540,88 @@ describe('admin page (/admin) in Chromium', { timeout: 180_000 }, () => {
     await visible(page.getByText('4 applications'));
   });
 
-  it('shows the signing keys and rotates one', async () => {
+  it('shows the signing keys, announces a new one before it signs, and rotates one at once', async () => {
     await nav('Signing keys').click();
     await heading('Signing keys');
     const badge = (state: string): Locator => page.locator('table .badge', { hasText: state });
-    await visible(badge('Current'));
-    assert.equal(await rows().count(), 1);
-    await page.getByRole('button', { name: 'Rotate signing key', exact: true }).click();
-    const dialog = await visible(page.getByRole('dialog', { name: 'Rotate the signing key?' }));
-    await dialog.getByRole('button', { name: 'Rotate signing key', exact: true }).click();
-    await visible(badge('Retired'));
-    assert.equal(await rows().count(), 2);
-    const keys = (
-      (await adminApi('GET', 'keys')).json as { data: Array<{ kid: string; alg: string; state: string }> }
-    ).data;
-    assert.deepEqual(
-      keys.map((key) => key.state),
-      ['current', 'retired'],
-    );
-    const firstRow = await text(rows().first());
-    assert.match(firstRow, new RegExp(`${keys[0]!.kid}[\\s\\S]*EdDSA[\\s\\S]*Current`));
-    assert.match(await text(rows().nth(1)), new RegExp(`${keys[1]!.kid}[\\s\\S]*Retired`));
-    // New tokens are signed with the new key.
+    type KeyView = { kid: string; alg: string; state: string; created_at: string; activates_at: string };
+    const listKeys = async (): Promise<KeyView[]> =>
+      ((await adminApi('GET', 'keys')).json as { data: KeyView[] }).data;
     const app = (await adminApi('POST', 'applications', { name: 'after-rotation', scopes: 'sms' })).json as {
       data: Credentials;
     };
-    const token = (await requestToken(server.url, app.data)).json as { access_token: string };
-    const header = JSON.parse(Buffer.from(token.access_token.split('.')[0]!, 'base64url').toString()) as {
-      kid: string;
+    /** The header of a new token. */
+    const tokenHeader = async (): Promise<{ kid: string; alg: string }> => {
+      const token = (await requestToken(server.url, app.data)).json as { access_token: string };
+      return JSON.parse(Buffer.from(token.access_token.split('.')[0]!, 'base64url').toString()) as {
+        kid: string;
+        alg: string;
+      };
     };
-    assert.equal(header.kid, keys[0]!.kid);
+    await visible(badge('Current'));
+    assert.equal(await rows().count(), 1);
+    const [first] = await listKeys();
+
+    // Rotate with the defaults: EdDSA, in the JWKS now, signing in 10 minutes.
+    await page.getByRole('button', { name: 'Rotate signing key', exact: true }).click();
+    let dialog = await visible(page.getByRole('dialog', { name: 'Rotate the signing key?' }));
+    assert.equal(await dialog.getByLabel('Algorithm').inputValue(), 'EdDSA');
+    assert.equal(await dialog.getByLabel('Start signing').inputValue(), '');
+    assert.match(await text(dialog.getByLabel('Start signing')), /In 10 minutes \(the default\)/);
+    await scan('signing keys (rotation dialog)');
+    await dialog.getByRole('button', { name: 'Rotate signing key', exact: true }).click();
+    await visible(badge('Next'));
+    assert.equal(await rows().count(), 2);
+    let keys = await listKeys();
+    assert.deepEqual(
+      keys.map((key) => [key.kid, key.state]),
+      [
+        [keys[0]!.kid, 'next'],
+        [first!.kid, 'current'],
+      ],
+    );
+    const next = keys[0]!;
+    assert.equal(Date.parse(next.activates_at) - Date.parse(next.created_at), 10 * 60_000);
+    assert.match(await text(rows().first()), new RegExp(`${next.kid}[\\s\\S]*EdDSA[\\s\\S]*Next`));
+    // Its activation time, to the second, in the "Signs from" column.
+    const signsFrom = rows().first().locator('td').nth(3).locator('time');
+    assert.equal(await signsFrom.getAttribute('datetime'), next.activates_at);
+    assert.match(await text(signsFrom), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+    const jwks = (await send(server.url, { method: 'GET', path: '/.well-known/jwks.json' })).json as {
+      keys: Array<{ kid: string }>;
+    };
+    assert.deepEqual(jwks.keys.map((key) => key.kid).sort(), [first!.kid, next.kid].sort());
+    assert.equal((await tokenHeader()).kid, first!.kid, 'the current key signs until the activation');
+    await scan('signing keys (next key)');
+    await screenshot('keys-next');
+
+    // Rotate at once to ES256 (the emergency path): the waiting key is replaced and never signs.
+    await page.getByRole('button', { name: 'Rotate signing key', exact: true }).click();
+    dialog = await visible(page.getByRole('dialog', { name: 'Rotate the signing key?' }));
+    await dialog.getByLabel('Algorithm').selectOption('ES256');
+    await dialog.getByLabel('Start signing').selectOption('0');
+    await visible(dialog.getByText('For a key that must stop signing now.'));
+    await dialog.getByRole('button', { name: 'Rotate signing key', exact: true }).click();
+    await rows().nth(2).waitFor();
+    await badge('Next').waitFor({ state: 'detached' });
+    keys = await listKeys();
+    assert.deepEqual(
+      keys.map((key) => [key.kid, key.state]),
+      [
+        [keys[0]!.kid, 'current'],
+        [next.kid, 'retired'],
+        [first!.kid, 'retired'],
+      ],
+    );
+    assert.equal(keys[0]!.alg, 'ES256');
+    assert.match(await text(rows().first()), new RegExp(`${keys[0]!.kid}[\\s\\S]*ES256[\\s\\S]*Current`));
+    assert.match(
+      await text(rows().nth(1)),
+      new RegExp(`${next.kid}[\\s\\S]*Retired[\\s\\S]*Never \\(replaced\\)`),
+    );
+    assert.match(await text(rows().nth(2)), new RegExp(`${first!.kid}[\\s\\S]*Retired`));
+    // New tokens are signed with the new key at once.
+    assert.deepEqual(await tokenHeader(), { alg: 'ES256', typ: 'at+jwt', kid: keys[0]!.kid });
     await scan('signing keys');
     await screenshot('keys');
   });
@@ -507,6 +638,8 @@ describe('admin page (/admin) in Chromium', { timeout: 180_000 }, () => {
       .allTextContents();
     assert.deepEqual(actions, [
       'application.delete',
+      'application.revoke_secret',
+      'application.rotate_secret',
       'application.revoke_tokens',
       'application.rotate_secret',
       'application.enable',

@@ -97,7 +97,7 @@ describe('signing algorithms: tokens of each algorithm', () => {
   for (const alg of SIGNING_ALGORITHMS) {
     it(`${alg}: the key's algorithm signs the token; JWKS, verifier, jose, introspection and revocation agree`, async () => {
       server.clock.advance(1000);
-      const kid = await server.admin.rotateKey(alg);
+      const kid = await server.admin.rotateKey({ alg, publishAheadMs: 0 });
       const token = await issueToken(server, app, 'sms');
 
       const { header, payload } = decodeJwt(token);
@@ -173,7 +173,7 @@ describe('signing algorithms: rotating from one algorithm to another', () => {
     const tokens: [SigningAlgorithm, string, string][] = [];
     for (const alg of ['EdDSA', 'ES256', 'RS256', 'ES256', 'EdDSA'] as const) {
       server.clock.advance(60_000);
-      const kid = await server.admin.rotateKey(alg);
+      const kid = await server.admin.rotateKey({ alg, publishAheadMs: 0 });
       const token = await issueToken(server, app);
       tokens.push([alg, kid, token]);
       // Every token so far, whatever its algorithm, still verifies everywhere.
@@ -188,7 +188,7 @@ describe('signing algorithms: rotating from one algorithm to another', () => {
 
     // Past retention, a rotation drops every retired key but the one it retires, of any algorithm.
     server.clock.advance(RETIRED_KEY_RETENTION_MS + 60_000);
-    const newest = await server.admin.rotateKey('RS256');
+    const newest = await server.admin.rotateKey({ alg: 'RS256', publishAheadMs: 0 });
     const left = (await jwksOf(server)).keys.map((key) => `${key.alg}:${key.kid}`).sort();
     assert.deepEqual(left, [`EdDSA:${tokens.at(-1)![1]}`, `RS256:${newest}`].sort());
     const fresh = createVerifier({ issuer: ISSUER, keys: await jwksOf(server), now: server.clock });
@@ -238,8 +238,20 @@ describe('signing algorithms: POST /admin/v1/keys/rotate', () => {
       const response = await call('POST', '/keys/rotate', body);
       assert.equal(response.status, 200, response.body);
       const rotation = data(response);
-      assert.deepEqual(Object.keys(rotation), ['kid', 'alg', 'retired', 'pruned']);
+      assert.deepEqual(Object.keys(rotation), [
+        'kid',
+        'alg',
+        'state',
+        'created_at',
+        'activates_at',
+        'retired',
+        'replaced',
+        'pruned',
+      ]);
       assert.equal(rotation.alg, alg, String(body));
+      // Published ahead by the default: the key signs once the test clock reaches its activation.
+      assert.equal(rotation.state, 'next');
+      server.clock.set(Date.parse(rotation.activates_at as string));
       const header = decodeJwt(await issueToken(server, app)).header;
       assert.deepEqual(header, { alg, typ: 'at+jwt', kid: rotation.kid }, String(body));
       const detail = data(await call('GET', `/keys/${rotation.kid as string}`));
@@ -317,7 +329,7 @@ describe('signing algorithms: keys rotate --alg', () => {
     }
     const text = await runInProcess(['keys', 'rotate', '--db', tmp.db, '--alg', 'ES256']);
     assert.equal(text.status, 0, text.stderr);
-    assert.match(text.stdout, /^new signing key \S+ \(ES256\)\n/);
+    assert.match(text.stdout, /^new signing key \S+ \(ES256\): published in the JWKS now, signs from /);
     const byDefault = await runInProcess(['keys', 'rotate', '--db', tmp.db, '--json']);
     assert.equal((JSON.parse(byDefault.stdout) as { alg: string }).alg, 'EdDSA');
   });

@@ -5,7 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ApplicationCache } from '../src/cache/application-cache.js';
 import { ApplicationTable } from '../src/cache/application-table.js';
+import { newSecretId } from '../src/domain/ids.js';
 import { ScopeCatalogue } from '../src/domain/scopes.js';
+import { PepperedHmac } from '../src/domain/secret-hmac.js';
+import { CURRENT_SECRET, hashSecret, NO_SECRET, PREVIOUS_SECRET } from '../src/domain/secrets.js';
 import type { ApplicationRecord } from '../src/storage/types.js';
 
 const newId = (): string => randomBytes(20).toString('hex');
@@ -132,6 +135,10 @@ describe('ApplicationCache', () => {
     tokensNotBefore: null,
     secretHint: null,
     number: 1,
+    secretId: newSecretId(),
+    secretCreatedAt: 1,
+    secretLastUsedAt: null,
+    previousSecret: null,
     ...overrides,
   });
 
@@ -176,5 +183,98 @@ describe('ApplicationCache', () => {
     cache.put({ ...app, tokenExpiration: 'never' });
     cache.remove(app.id);
     assert.equal(cache.anyNeverExpiring, false);
+  });
+
+  it('matches the current secret, and the previous one only before its grace ends', () => {
+    const cache = new ApplicationCache(new ScopeCatalogue());
+    const pepper = randomBytes(32);
+    const hmac = new PepperedHmac(pepper);
+    const previousId = newSecretId();
+    const app = record({
+      secretHash: hashSecret(pepper, 'new'),
+      previousSecret: {
+        id: previousId,
+        hash: hashSecret(pepper, 'old'),
+        hint: null,
+        createdAt: null,
+        expiresAt: 5_000,
+        lastUsedAt: null,
+      },
+    });
+    cache.put(app);
+    const cached = cache.get(app.id)!;
+    assert.equal(cache.matchSecret(cached, hmac, 'new', 0), CURRENT_SECRET);
+    assert.equal(cache.matchSecret(cached, hmac, 'old', 4_999), PREVIOUS_SECRET);
+    assert.equal(cache.matchSecret(cached, hmac, 'old', 5_000), NO_SECRET, 'its grace is over');
+    assert.equal(cache.matchSecret(cached, hmac, 'new', 5_000), CURRENT_SECRET);
+    assert.equal(cache.matchSecret(cached, hmac, 'other', 0), NO_SECRET);
+    assert.equal(cache.matchSecret(undefined, hmac, 'new', 0), NO_SECRET);
+    // Without a previous secret its row holds zeros: nothing matches them.
+    cache.put({ ...app, previousSecret: null });
+    const single = cache.get(app.id)!;
+    assert.equal(cache.matchSecret(single, hmac, 'old', 0), NO_SECRET);
+    assert.equal(cache.matchSecret(single, hmac, 'new', 0), CURRENT_SECRET);
+  });
+
+  it('notes each secret used once, under the IDs it had, through rotations and removals', () => {
+    const cache = new ApplicationCache(new ScopeCatalogue());
+    const a = record();
+    const b = record();
+    cache.put(a);
+    cache.put(b);
+    assert.deepEqual(cache.takeSecretUses(), []);
+    const cachedA = cache.get(a.id)!;
+    for (let i = 0; i < 3; i++) cache.noteSecretUse(cachedA, CURRENT_SECRET);
+    cache.noteSecretUse(cache.get(b.id)!, CURRENT_SECRET);
+    cache.noteSecretUse(cachedA, NO_SECRET);
+    const sorted = (uses: { applicationId: string; secretId: string }[]) =>
+      uses.map((use) => `${use.applicationId} ${use.secretId}`).sort();
+    assert.deepEqual(
+      sorted(cache.takeSecretUses()),
+      sorted([
+        { applicationId: a.id, secretId: a.secretId },
+        { applicationId: b.id, secretId: b.secretId },
+      ]),
+    );
+    assert.deepEqual(cache.takeSecretUses(), [], 'taken');
+
+    // Used, then rotated (with a grace period) before the uses were taken: the use is of the old ID.
+    cache.noteSecretUse(cache.get(a.id)!, CURRENT_SECRET);
+    const rotated: ApplicationRecord = {
+      ...a,
+      secretId: newSecretId(),
+      secretHash: randomBytes(32),
+      previousSecret: {
+        id: a.secretId,
+        hash: a.secretHash,
+        hint: null,
+        createdAt: 1,
+        expiresAt: 9e15,
+        lastUsedAt: null,
+      },
+    };
+    cache.put(rotated);
+    const cachedRotated = cache.get(a.id)!;
+    cache.noteSecretUse(cachedRotated, CURRENT_SECRET);
+    cache.noteSecretUse(cachedRotated, PREVIOUS_SECRET);
+    assert.deepEqual(
+      sorted(cache.takeSecretUses()),
+      sorted([
+        { applicationId: a.id, secretId: a.secretId },
+        { applicationId: a.id, secretId: rotated.secretId },
+        { applicationId: a.id, secretId: a.secretId },
+      ]),
+    );
+    // Used, then removed, and its slot reused by another application: the use stays the first one's.
+    cache.noteSecretUse(cache.get(b.id)!, CURRENT_SECRET);
+    cache.remove(b.id);
+    const c = record();
+    cache.put(c);
+    assert.deepEqual(cache.takeSecretUses(), [{ applicationId: b.id, secretId: b.secretId }]);
+    // And through a reload.
+    cache.noteSecretUse(cache.get(c.id)!, CURRENT_SECRET);
+    cache.put(c);
+    cache.put(c);
+    assert.deepEqual(cache.takeSecretUses(), [{ applicationId: c.id, secretId: c.secretId }]);
   });
 });

@@ -3,7 +3,7 @@
 // through the same service functions as the CLI, then app.applyChanges() applies them at once,
 // as the change follower would on its next poll, so no test waits for time.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import {
   createApplication,
   deleteApplication,
+  revokeApplicationSecret,
   revokeApplicationTokens,
   rotateApplicationSecret,
   setApplicationStatus,
@@ -21,6 +22,7 @@ import { buildApp } from '../src/app.js';
 import type { LogLevel, RateLimitSetting } from '../src/config/options.js';
 import type { TokenExpiration } from '../src/contract/expiration.js';
 import { DEFAULT_SCOPES } from '../src/domain/scopes.js';
+import type { SigningAlgorithm } from '../src/keys/key-material.js';
 import type { WindowStore } from '../src/limits/index.js';
 import { createLogger } from '../src/logger.js';
 import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
@@ -74,6 +76,8 @@ export interface InProcessOptions {
   readonly logger?: Logger;
   /** `--trust-proxy`: proxies whose `X-Forwarded-For` is believed. Default none. */
   readonly trustProxy?: readonly string[];
+  /** `--cors-origin`: browser origins allowed. Default none. */
+  readonly corsOrigins?: readonly string[];
   /** Where the rate limits are counted. Default: the app's own memory. */
   readonly rateLimitStore?: WindowStore;
   /**
@@ -108,11 +112,20 @@ export interface InProcessServer {
     disable(id: string): Promise<void>;
     enable(id: string): Promise<void>;
     delete(id: string): Promise<void>;
-    /** Returns the new secret. */
-    rotateSecret(id: string): Promise<string>;
+    /**
+     * Returns the new secret; the old one keeps working for `graceSeconds` (default 0) of the
+     * test clock.
+     */
+    rotateSecret(id: string, graceSeconds?: number): Promise<string>;
+    /** Ends the application's previous secret `secretId` at once. */
+    revokeSecret(id: string, secretId: string): Promise<void>;
     revokeTokens(id: string): Promise<void>;
-    /** Returns the new key's ID. */
-    rotateKey(): Promise<string>;
+    /**
+     * Returns the new key's ID. `alg`: its algorithm (default EdDSA); `publishAheadMs`: how long
+     * it is published before it signs, by the test clock (default the CLI's, 10 minutes; 0: it
+     * signs at once). Resolves once the server has applied the rotation.
+     */
+    rotateKey(options?: { alg?: SigningAlgorithm; publishAheadMs?: number }): Promise<string>;
   };
   /** Listens on a free loopback port (for tests of the HTTP layer itself); returns the base URL. */
   listen(): Promise<string>;
@@ -147,6 +160,9 @@ export async function inProcessServer(options: InProcessOptions = {}): Promise<I
   const db = shared?.db ?? join(dir!, 'smscx-oauth.db');
   const storage = openSqliteStorage(db);
   const pepper = shared?.pepper ?? randomBytes(32);
+  // In the default pepper file next to the database, as `serve` keeps it: the admin commands a
+  // test runs on this database (`--db`) read it there, and refuse any other pepper.
+  if (dir !== undefined) writeFileSync(join(dir, 'pepper'), pepper, { mode: 0o600 });
   const clock = options.clock ?? testClock();
   const scopes = options.scopes ?? DEFAULT_SCOPES;
   const app = await buildApp({
@@ -161,6 +177,7 @@ export async function inProcessServer(options: InProcessOptions = {}): Promise<I
     ...(options.audience === undefined ? {} : { audience: options.audience }),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     ...(options.rateLimitStore === undefined ? {} : { rateLimitStore: options.rateLimitStore }),
+    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
   });
   const applied = async <T>(change: Promise<T>): Promise<T> => {
     const result = await change;
@@ -210,8 +227,14 @@ export async function inProcessServer(options: InProcessOptions = {}): Promise<I
       delete: async (id) => {
         mustExist(await applied(deleteApplication(storage, id)), id);
       },
-      rotateSecret: async (id) =>
-        mustExist(await applied(rotateApplicationSecret(storage, pepper, id)), id).secret,
+      rotateSecret: async (id, graceSeconds = 0) =>
+        mustExist(
+          await applied(rotateApplicationSecret(storage, pepper, id, { graceSeconds, now: clock() })),
+          id,
+        ).secret,
+      revokeSecret: async (id, secretId) => {
+        mustExist(await applied(revokeApplicationSecret(storage, id, secretId, { now: clock() })), id);
+      },
       revokeTokens: async (id) => {
         // The not-before instant is the next whole second of the test clock: move the clock
         // there, as the CLI waits for it.
@@ -219,7 +242,8 @@ export async function inProcessServer(options: InProcessOptions = {}): Promise<I
         clock.set(Math.ceil(clock() / 1000) * 1000);
         mustExist(await applied(pending), id);
       },
-      rotateKey: async () => (await applied(rotateKeys(storage, pepper, clock()))).kid,
+      rotateKey: async ({ alg, publishAheadMs } = {}) =>
+        (await applied(rotateKeys(storage, pepper, clock(), { alg, publishAheadMs }))).kid,
     },
     async listen() {
       return app.listen({ host: '127.0.0.1', port: 0 });

@@ -362,3 +362,26 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** The `default` application's credentials, as a first start writes them (see {@link defaultCredentials}). */
+export interface DefaultCredentials {
+  readonly application_id: string;
+  readonly application_secret: string;
+  readonly name: string;
+  readonly scopes: string;
+  readonly token_expiration: string;
+  readonly token_url: string;
+}
+
+/**
+ * The credentials of the `default` application a first start created, from its banner on
+ * `stdout`: stdout is not a terminal in tests, so the banner names a 0600 file
+ * (`Credentials file: <path>`) and this reads it. Throws when the banner is missing or still
+ * holds the secret.
+ */
+export function defaultCredentials(stdout: string): DefaultCredentials {
+  if (/Application Secret:/.test(stdout)) throw new Error(`the banner printed the secret:\n${stdout}`);
+  const path = /Credentials file: +(\S+)/.exec(stdout)?.[1];
+  if (path === undefined) throw new Error(`no first-start banner naming a credentials file:\n${stdout}`);
+  return JSON.parse(readFileSync(path, 'utf8')) as DefaultCredentials;
+}

@@ -123,7 +123,7 @@ describe('admin changes while the server runs', () => {
     for (const token of after) assert.equal(await isActive(server, resource, token), true);
   });
 
-  it('keys rotate: old tokens still verify, new ones carry the new kid, a cached JWKS picks up the new key', async () => {
+  it('keys rotate --publish-ahead 0: old tokens still verify, new ones carry the new kid, a cached JWKS picks up the new key', async () => {
     const old = await issueToken(server, app);
     const oldKid = decodeJwt(old).header.kid as string;
     const verifier = createVerifier({
@@ -135,7 +135,9 @@ describe('admin changes while the server runs', () => {
     });
     await verifier.verify(old); // fetches and caches the JWKS, which holds only the old key
 
-    const kid = await server.admin.rotateKey();
+    // The emergency path: the new key signs at once (the default announces it first:
+    // key-publish-ahead.test.ts).
+    const kid = await server.admin.rotateKey({ publishAheadMs: 0 });
     assert.notEqual(kid, oldKid);
     const keys = await server.storage.listSigningKeys();
     assert.deepEqual(
@@ -244,7 +246,7 @@ describe('a key rotated by another process, before this process polls the change
     try {
       const old = await issueToken(self, creds);
       // Written straight to the database, as another process does (no waiting for this one).
-      await rotateSigningKey(database.storage, database.pepper, database.clock());
+      await rotateSigningKey(database.storage, database.pepper, database.clock(), { publishAheadMs: 0 });
       const key = await serverSigningKey(database); // the new current key, as another worker would sign
       assert.notEqual(key.kid, decodeJwt(old).header.kid);
       const token = signWith(key, { ...claimsOf(old), jti: 'signed-by-another-worker' });

@@ -4,7 +4,7 @@
 // the binary and waits for its output or its exit; the rest runs in this process on the same
 // kind of SQLite file: the server through startServer, the admin commands through runCli.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -17,6 +17,7 @@ import {
 import {
   type CliResult,
   decodeJwt,
+  defaultCredentials,
   requestToken,
   runInProcess,
   send,
@@ -59,19 +60,29 @@ async function serveInProcess(db: string): Promise<RunningServer & { output(): s
 }
 
 describe('first start', () => {
-  it('creates the database folder, a pepper and a default application, and prints how to get a token', async () => {
+  it('creates the database folder, a pepper and a default application, and says how to get a token', async () => {
     const tmp = tempDb();
     try {
       const server = await startServer(tmp.db);
       const out = server.stdout();
+      // stdout is a pipe, not a terminal: the secret goes to a 0600 file the banner names.
       const match =
-        /^SMSCX_APPLICATION_ID=([0-9a-f]{40}) SMSCX_APPLICATION_SECRET=(\S+) npx smscx token --host (http:\/\/127\.0\.0\.1:[1-9]\d*)$/m.exec(
+        /^SMSCX_APPLICATION_ID=([0-9a-f]{40}) SMSCX_APPLICATION_SECRET=<application_secret from that file> npx smscx token --host (http:\/\/127\.0\.0\.1:[1-9]\d*)$/m.exec(
           out,
         );
       assert.ok(match, out);
-      assert.equal(match[3], server.url);
+      assert.equal(match[2], server.url);
       assert.ok(existsSync(join(dirname(tmp.db), 'pepper')));
-      const app = { application_id: match[1]!, application_secret: match[2]! };
+      const credentials = defaultCredentials(out);
+      assert.equal(credentials.application_id, match[1]);
+      assert.equal(credentials.token_url, `${server.url}/oauth/token`);
+      assert.match(
+        out,
+        new RegExp(`Credentials file: +${join(dirname(tmp.db), 'default-application.json')}$`, 'm'),
+      );
+      assert.equal(statSync(join(dirname(tmp.db), 'default-application.json')).mode & 0o777, 0o600);
+      assert.ok(!out.includes(credentials.application_secret), 'the secret is not on stdout');
+      const app = credentials;
       const response = await requestToken(server.url, app);
       assert.equal(response.status, 200);
       assert.equal(
@@ -117,7 +128,7 @@ describe('restart', () => {
     }
   });
 
-  it('refuses to start with a different pepper (the signing key cannot be decrypted)', async () => {
+  it('refuses to start with a missing pepper file (the database has data made with its pepper)', async () => {
     const tmp = tempDb();
     try {
       // The first-start work (in this process) makes the signing key, encrypted under the
@@ -131,7 +142,7 @@ describe('restart', () => {
           await server.stop();
           return server;
         }),
-        /server exited with 1: [\s\S]*wrong pepper/,
+        /server exited with 1: [\s\S]*missing pepper file/,
       );
     } finally {
       tmp.cleanup();
@@ -172,7 +183,9 @@ describe('admin changes reach a running server', () => {
       assert.equal(await status(app), 401, 'old secret no longer works');
 
       const kidBefore = await kids(server.url);
-      const rotation = JSON.parse((await admin(['keys', 'rotate', '--json'])).stdout) as { kid: string };
+      const rotation = JSON.parse(
+        (await admin(['keys', 'rotate', '--publish-ahead', '0', '--json'])).stdout,
+      ) as { kid: string };
       assert.equal(await tokenKid(server.url, renewed), rotation.kid, 'new tokens use the new key');
       const published = await kids(server.url);
       assert.ok(published.includes(rotation.kid));

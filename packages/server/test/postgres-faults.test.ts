@@ -13,6 +13,7 @@ import {
   type CliResult,
   childPids,
   cli,
+  defaultCredentials,
   freePort,
   requestToken,
   runInProcess,
@@ -132,10 +133,8 @@ describe('PostgreSQL restarted while serving (serve --workers 2)', () => {
       '--auth-failure-limit',
       '1000/60',
     ]);
-    const id = /Application ID:\s+(\S+)/.exec(server.stdout())?.[1];
-    const secret = /Application Secret:\s+(\S+)/.exec(server.stdout())?.[1];
-    assert.ok(id !== undefined && secret !== undefined, `no first-start banner: ${server.stdout()}`);
-    app = { application_id: id, application_secret: secret };
+    // Not a terminal: the banner names the credentials file (next to the pepper file).
+    app = defaultCredentials(server.stdout());
     workers = childPids(server.process.pid!);
     assert.equal(workers.length, 2, `two workers: ${workers.join(' ')}`);
   });

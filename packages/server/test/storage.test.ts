@@ -2,11 +2,12 @@
 // (`storageContract`): SQLite and PostgreSQL. Then what is specific to each.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ApplicationCache } from '../src/cache/application-cache.js';
+import { isSecretId, newSecretId } from '../src/domain/ids.js';
 import { ScopeCatalogue } from '../src/domain/scopes.js';
 import { describeDatabase, openStorage } from '../src/storage/open.js';
 import { POSTGRES_MIGRATIONS } from '../src/storage/postgres/migrations.js';
@@ -18,9 +19,11 @@ import type {
   AuditEntry,
   AuditRecord,
   NewApplicationRecord,
+  NewSecretRecord,
   SigningKeyRecord,
   Storage,
 } from '../src/storage/types.js';
+import { DatabaseBusyError } from '../src/storage/types.js';
 import { ChangeFollower } from '../src/sync/change-follower.js';
 import { tempDb } from './helpers.js';
 import { POSTGRES_URL, PostgresTestSchemas, withParams } from './storage-postgres.js';
@@ -38,12 +41,35 @@ function application(overrides: Partial<NewApplicationRecord> = {}): NewApplicat
     updatedAt: 1_700_000_000_000,
     tokensNotBefore: null,
     secretHint: null,
+    secretId: newSecretId(),
+    secretCreatedAt: 1_700_000_000_000,
+    secretLastUsedAt: null,
+    previousSecret: null,
     ...overrides,
   };
 }
 
-function signingKey(kid: string, createdAt: number): SigningKeyRecord {
-  return { kid, alg: 'EdDSA', publicJwk: '{}', privateKeyEncrypted: 'x', createdAt, retiredAt: null };
+/** A new secret for a rotation. */
+function newSecret(createdAt: number, hint = 'NeW1'): NewSecretRecord {
+  return { id: newSecretId(), hash: randomBytes(32), hint, createdAt };
+}
+
+/** The migrated form of an application from before migration 6: its secret got an ID. */
+function migratedSecret(record: ApplicationRecord | undefined): Pick<ApplicationRecord, 'secretId'> {
+  assert.ok(record !== undefined && isSecretId(record.secretId), `a secret ID: ${record?.secretId}`);
+  return { secretId: record.secretId };
+}
+
+function signingKey(kid: string, createdAt: number, activatesAt: number = createdAt): SigningKeyRecord {
+  return {
+    kid,
+    alg: 'EdDSA',
+    publicJwk: '{}',
+    privateKeyEncrypted: 'x',
+    createdAt,
+    activatesAt,
+    retiredAt: null,
+  };
 }
 
 function apiKey(id: string, createdAt: number, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
@@ -198,30 +224,68 @@ export function storageContract(
 
     it('rotates and prunes signing keys', async () => {
       const storage = await open();
-      const key = (kid: string, createdAt: number) => ({
-        kid,
-        alg: 'EdDSA',
-        publicJwk: '{}',
-        privateKeyEncrypted: 'x',
-        createdAt,
-        retiredAt: null,
-      });
-      await storage.rotateSigningKey(key('k1', 100));
-      await storage.rotateSigningKey(key('k2', 200));
+      await storage.rotateSigningKey(signingKey('k1', 100));
+      await storage.rotateSigningKey(signingKey('k2', 200));
       const keys = await storage.listSigningKeys();
       assert.deepEqual(
-        keys.map((k) => [k.kid, k.retiredAt]),
+        keys.map((k) => [k.kid, k.activatesAt, k.retiredAt]),
         [
-          ['k2', null],
-          ['k1', 200],
+          ['k2', 200, null],
+          ['k1', 100, 200],
         ],
       );
+      assert.deepEqual(keys[0], signingKey('k2', 200));
       assert.equal(await storage.pruneSigningKeys(150), 0);
       assert.equal(await storage.pruneSigningKeys(201), 1);
       assert.deepEqual(
         (await storage.listSigningKeys()).map((k) => k.kid),
         ['k2'],
       );
+      await storage.close();
+    });
+
+    it('stores activates_at; a rotation retires the key in force at the activation and a pending next key at once', async () => {
+      const storage = await open();
+      await storage.rotateSigningKey(signingKey('k1', 100));
+      // Published at 200, signs from 800: k1 signs until then.
+      await storage.rotateSigningKey(signingKey('k2', 200, 800));
+      const schedule = async () =>
+        (await storage.listSigningKeys()).map((k) => [k.kid, k.createdAt, k.activatesAt, k.retiredAt]);
+      assert.deepEqual(await schedule(), [
+        ['k2', 200, 800, null],
+        ['k1', 100, 100, 800],
+      ]);
+      // Another rotation while k2 waits: k2 is replaced (retired at 300, it never signs), and k1
+      // signs until k3 activates.
+      await storage.rotateSigningKey(signingKey('k3', 300, 1000));
+      assert.deepEqual(await schedule(), [
+        ['k3', 300, 1000, null],
+        ['k2', 200, 800, 300],
+        ['k1', 100, 100, 1000],
+      ]);
+      // At 1000 k3 signs; a rotation at 1200 that signs at once retires it then, nothing else.
+      await storage.rotateSigningKey(signingKey('k4', 1200));
+      assert.deepEqual(await schedule(), [
+        ['k4', 1200, 1200, null],
+        ['k3', 300, 1000, 1200],
+        ['k2', 200, 800, 300],
+        ['k1', 100, 100, 1000],
+      ]);
+      // Retention counts from retired_at: k2 (retired at 300) goes first, then k1 (1000).
+      assert.equal(await storage.pruneSigningKeys(301), 1);
+      assert.equal(await storage.pruneSigningKeys(1000), 0);
+      assert.equal(await storage.pruneSigningKeys(1001), 1);
+      assert.deepEqual(
+        (await storage.listSigningKeys()).map((k) => k.kid),
+        ['k4', 'k3'],
+      );
+      // A next key whose activation is ahead is never pruned with the key it replaces.
+      await storage.rotateSigningKey(signingKey('k5', 1300, 5000));
+      assert.equal(await storage.pruneSigningKeys(4000), 1);
+      assert.deepEqual(await schedule(), [
+        ['k5', 1300, 5000, null],
+        ['k4', 1200, 1200, 5000],
+      ]);
       await storage.close();
     });
 
@@ -456,14 +520,7 @@ export function storageContract(
       await follower.poll();
       assert.equal(cache.get(a.id)?.active, false);
       await admin.deleteApplication(a.id);
-      await admin.rotateSigningKey({
-        kid: 'k',
-        alg: 'EdDSA',
-        publicJwk: '{}',
-        privateKeyEncrypted: 'x',
-        createdAt: 1,
-        retiredAt: null,
-      });
+      await admin.rotateSigningKey(signingKey('k', 1));
       await follower.poll();
       assert.equal(cache.get(a.id), undefined);
       assert.equal(cache.anyNeverExpiring, false);
@@ -528,17 +585,14 @@ export function storageContract(
       assert.equal(await storage.countApplications(), 6);
     });
 
-    it('keeps the secret hint and lets an update change it', async () => {
+    it('keeps the secret hint; other updates leave the secrets alone', async () => {
       const storage = await open();
       const hinted = await storage.createApplication(application({ secretHint: 'x9_Z' }));
-      const legacy = await storage.createApplication(application({ secretHint: null }));
+      const legacy = await storage.createApplication(
+        application({ secretHint: null, secretCreatedAt: null }),
+      );
       assert.equal((await storage.getApplication(hinted.id))?.secretHint, 'x9_Z');
-      assert.equal((await storage.getApplication(legacy.id))?.secretHint, null);
-      const secretHash = randomBytes(32);
-      const rotated = await storage.updateApplication(legacy.id, { secretHash, secretHint: '-AbC' }, 20);
-      assert.deepEqual(rotated, { ...legacy, secretHash, secretHint: '-AbC', updatedAt: 20 });
-      assert.deepEqual(await storage.getApplication(legacy.id), rotated);
-      // Other updates leave it alone.
+      assert.deepEqual(await storage.getApplication(legacy.id), legacy);
       assert.deepEqual(await storage.updateApplication(hinted.id, { name: 'renamed' }, 30), {
         ...hinted,
         name: 'renamed',
@@ -547,10 +601,189 @@ export function storageContract(
       assert.equal((await storage.getApplication(hinted.id))?.secretHint, 'x9_Z');
       const bulk = application({ secretHint: 'bulk' });
       await storage.createApplications([bulk]);
-      assert.equal((await storage.getApplication(bulk.id))?.secretHint, 'bulk');
+      assert.deepEqual(await storage.getApplication(bulk.id), { ...bulk, number: 3 });
       assert.deepEqual(
         (await storage.listApplications()).map((record) => record.secretHint),
-        ['x9_Z', '-AbC', 'bulk'],
+        ['x9_Z', null, 'bulk'],
+      );
+    });
+
+    it('rotates a secret: the old one stops at once, or works on as the previous secret until its grace ends', async () => {
+      const storage = await open();
+      const a = await storage.createApplication(
+        application({ secretHint: 'old1', secretLastUsedAt: 60_000 }),
+      );
+      const start = await storage.latestChange();
+      // No grace: the old secret is gone.
+      const first = newSecret(100);
+      const atOnce = await storage.rotateApplicationSecret(
+        a.id,
+        { secret: first, previousExpiresAt: null, now: 100 },
+        auditOf({ action: 'application.rotate_secret', targetId: a.id }),
+      );
+      const expectedAtOnce: ApplicationRecord = {
+        ...a,
+        secretHash: first.hash,
+        secretHint: first.hint,
+        secretId: first.id,
+        secretCreatedAt: 100,
+        secretLastUsedAt: null,
+        previousSecret: null,
+        updatedAt: 100,
+      };
+      assert.deepEqual(atOnce, { outcome: 'rotated', application: expectedAtOnce });
+      assert.deepEqual(await storage.getApplication(a.id), expectedAtOnce);
+      // A grace period: the replaced secret becomes the previous one, with its hint, dates and last use.
+      const second = newSecret(200, 'NeW2');
+      const graced = await storage.rotateApplicationSecret(a.id, {
+        secret: second,
+        previousExpiresAt: 5_000,
+        now: 200,
+      });
+      const expectedGraced: ApplicationRecord = {
+        ...expectedAtOnce,
+        secretHash: second.hash,
+        secretHint: 'NeW2',
+        secretId: second.id,
+        secretCreatedAt: 200,
+        previousSecret: {
+          id: first.id,
+          hash: first.hash,
+          hint: first.hint,
+          createdAt: 100,
+          expiresAt: 5_000,
+          lastUsedAt: null,
+        },
+        updatedAt: 200,
+      };
+      assert.deepEqual(graced, { outcome: 'rotated', application: expectedGraced });
+      assert.deepEqual(await storage.getApplication(a.id), expectedGraced);
+      const visited: ApplicationRecord[] = [];
+      await storage.forEachApplication((record) => visited.push(record));
+      assert.deepEqual(visited, [expectedGraced]);
+      // At most two secrets: refused while the previous one works, nothing written or logged.
+      const changes = await storage.latestChange();
+      const refused = await storage.rotateApplicationSecret(
+        a.id,
+        { secret: newSecret(300), previousExpiresAt: null, now: 4_999 },
+        auditOf({ action: 'application.rotate_secret', targetId: a.id }),
+      );
+      assert.deepEqual(refused, { outcome: 'two_secrets', application: expectedGraced });
+      assert.deepEqual(await storage.getApplication(a.id), expectedGraced);
+      assert.equal(await storage.latestChange(), changes);
+      // Once the grace is over, a rotation replaces the expired previous secret.
+      const third = newSecret(5_000, 'NeW3');
+      const after = await storage.rotateApplicationSecret(a.id, {
+        secret: third,
+        previousExpiresAt: 9_000,
+        now: 5_000,
+      });
+      assert.equal(after.outcome, 'rotated');
+      assert.equal((await storage.getApplication(a.id))?.previousSecret?.id, second.id);
+      assert.deepEqual(
+        (await storage.changesSince(start)).map((change) => [change.entity, change.entityId]),
+        [
+          ['application', a.id],
+          ['application', a.id],
+          ['application', a.id],
+        ],
+      );
+      assert.deepEqual(
+        (await storage.listAudit({ limit: 10 })).map((entry) => entry.action),
+        ['application.rotate_secret'],
+        'the refused rotation recorded nothing',
+      );
+      assert.deepEqual(
+        await storage.rotateApplicationSecret('f'.repeat(40), {
+          secret: third,
+          previousExpiresAt: null,
+          now: 1,
+        }),
+        { outcome: 'not_found' },
+      );
+    });
+
+    it('revokes the previous secret only: not the current one, not an expired or unknown one', async () => {
+      const storage = await open();
+      const a = await storage.createApplication(application());
+      const secret = newSecret(100);
+      await storage.rotateApplicationSecret(a.id, { secret, previousExpiresAt: 10_000, now: 100 });
+      const rotated = (await storage.getApplication(a.id))!;
+      const start = await storage.latestChange();
+      const audit = auditOf({ action: 'application.revoke_secret', targetId: a.id });
+      assert.deepEqual(await storage.revokeApplicationSecret(a.id, secret.id, 200, audit), {
+        outcome: 'current_secret',
+        application: rotated,
+      });
+      assert.deepEqual(await storage.revokeApplicationSecret(a.id, 'sc_000000000000', 200, audit), {
+        outcome: 'no_such_secret',
+        application: rotated,
+      });
+      assert.deepEqual(
+        await storage.revokeApplicationSecret(a.id, a.secretId, 10_000, audit),
+        {
+          outcome: 'no_such_secret',
+          application: rotated,
+        },
+        'expired at 10000',
+      );
+      assert.equal(await storage.latestChange(), start, 'nothing refused was written');
+      assert.deepEqual(await storage.listAudit({ limit: 10 }), []);
+      const revoked = await storage.revokeApplicationSecret(a.id, a.secretId, 300, audit);
+      const expected = { ...rotated, previousSecret: null, updatedAt: 300 };
+      assert.deepEqual(revoked, { outcome: 'revoked', application: expected });
+      assert.deepEqual(await storage.getApplication(a.id), expected);
+      assert.deepEqual(
+        (await storage.changesSince(start)).map((change) => change.entityId),
+        [a.id],
+      );
+      assert.deepEqual((await storage.listAudit({ limit: 10 })).map(entryOf), [audit]);
+      assert.deepEqual(await storage.revokeApplicationSecret('f'.repeat(40), a.secretId, 300), {
+        outcome: 'not_found',
+      });
+    });
+
+    it('records secrets’ last use in one batch: forward only, gone secrets skipped, no change logged', async () => {
+      const storage = await open();
+      const a = await storage.createApplication(application());
+      const b = await storage.createApplication(application());
+      const secret = newSecret(100);
+      await storage.rotateApplicationSecret(a.id, { secret, previousExpiresAt: 1e15, now: 100 });
+      const start = await storage.latestChange();
+      await storage.recordSecretUse([]);
+      await storage.recordSecretUse([
+        { applicationId: a.id, secretId: secret.id, usedAt: 120_000 },
+        { applicationId: a.id, secretId: a.secretId, usedAt: 60_000 },
+        { applicationId: a.id, secretId: secret.id, usedAt: 180_000 },
+        { applicationId: b.id, secretId: b.secretId, usedAt: 60_000 },
+        // Gone: another application's secret, an unknown secret, an unknown application.
+        { applicationId: b.id, secretId: a.secretId, usedAt: 60_000 },
+        { applicationId: a.id, secretId: 'sc_000000000000', usedAt: 60_000 },
+        { applicationId: 'f'.repeat(40), secretId: secret.id, usedAt: 60_000 },
+      ]);
+      const used = (await storage.getApplication(a.id))!;
+      assert.equal(used.secretLastUsedAt, 180_000);
+      assert.equal(used.previousSecret?.lastUsedAt, 60_000);
+      assert.equal(used.updatedAt, 100, 'not an update');
+      assert.equal((await storage.getApplication(b.id))?.secretLastUsedAt, 60_000);
+      // Only forward.
+      await storage.recordSecretUse([
+        { applicationId: a.id, secretId: secret.id, usedAt: 60_000 },
+        { applicationId: a.id, secretId: a.secretId, usedAt: 240_000 },
+      ]);
+      const later = (await storage.getApplication(a.id))!;
+      assert.equal(later.secretLastUsedAt, 180_000);
+      assert.equal(later.previousSecret?.lastUsedAt, 240_000);
+      assert.equal(await storage.latestChange(), start, 'bookkeeping, not a change');
+      // A rotation carries the last use of the replaced secret over to the previous secret.
+      await storage.revokeApplicationSecret(a.id, a.secretId, 300);
+      const next = newSecret(400);
+      await storage.rotateApplicationSecret(a.id, { secret: next, previousExpiresAt: 1e15, now: 400 });
+      const carried = (await storage.getApplication(a.id))!;
+      assert.equal(carried.secretLastUsedAt, null);
+      assert.deepEqual(
+        [carried.previousSecret?.id, carried.previousSecret?.lastUsedAt],
+        [secret.id, 180_000],
       );
     });
 
@@ -752,6 +985,27 @@ export function storageContract(
       assert.deepEqual(await ids({ since: 2_000, before: seqs[0]!, limit: 2 }), ['t3', 't2']);
       assert.deepEqual(await ids({ since: 2_000, before: seqs[2]!, limit: 10 }), ['t0']);
     });
+
+    it('records the pepper fingerprint once: the first one recorded wins, and no change is logged', async () => {
+      const database = await freshDatabase();
+      const a = await connect(database);
+      const b = await connect(database);
+      assert.equal(await a.getPepperFingerprint(), null);
+      const first = randomBytes(32);
+      const second = randomBytes(32);
+      // Two processes at once (a first start racing an admin command): both see the same winner.
+      const [fromA, fromB] = await Promise.all([
+        a.recordPepperFingerprint(first, 1_000),
+        b.recordPepperFingerprint(second, 1_000),
+      ]);
+      assert.deepEqual(fromA, fromB);
+      assert.ok(fromA.equals(first) || fromA.equals(second));
+      assert.deepEqual(await a.recordPepperFingerprint(randomBytes(32)), fromA, 'never replaced');
+      assert.deepEqual(await b.getPepperFingerprint(), fromA);
+      assert.deepEqual(await (await connect(database)).getPepperFingerprint(), fromA, 'kept on reopen');
+      assert.equal(await a.latestChange(), 0);
+      assert.deepEqual(await a.listAudit({ limit: 10 }), []);
+    });
   });
 }
 
@@ -771,6 +1025,95 @@ storageContract(
 );
 
 describe('SQLite specifics', () => {
+  it('creates a new database file, and its -wal and -shm, with mode 0600', async () => {
+    const tmp = tempDb();
+    dirs.push(tmp.cleanup);
+    const umask = process.umask(0o022);
+    try {
+      const storage = openSqliteStorage(tmp.db);
+      await storage.createApplication(application());
+      for (const file of [tmp.db, `${tmp.db}-wal`, `${tmp.db}-shm`]) {
+        assert.equal(statSync(file).mode & 0o777, 0o600, file);
+      }
+      await storage.close();
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  it('syncs every data write (synchronous = FULL); the process table is written with NORMAL', async () => {
+    const tmp = tempDb();
+    dirs.push(tmp.cleanup);
+    const storage = openSqliteStorage(tmp.db);
+    // White box: the connection's setting, as each write leaves it (2 = FULL).
+    const synchronous = () =>
+      (storage as unknown as { db: { pragma(sql: string, options: { simple: true }): unknown } }).db.pragma(
+        'synchronous',
+        { simple: true },
+      );
+    assert.equal(synchronous(), 2);
+    await storage.registerProcess({ id: 'p', label: 'p', appliedSeq: 0 });
+    await storage.reportProcess('p', 1);
+    await storage.revokeToken({ jti: 'j', applicationId: 'a', expiresAt: null });
+    assert.equal(synchronous(), 2);
+    await storage.close();
+  });
+
+  it('fails a write that cannot get the write lock within lockWaitMs with DatabaseBusyError; reads go on', async () => {
+    const tmp = tempDb();
+    dirs.push(tmp.cleanup);
+    const storage = openSqliteStorage(tmp.db, { lockWaitMs: 100 });
+    const a = await storage.createApplication(application());
+    const { default: Database } = await import('better-sqlite3');
+    const other = new Database(tmp.db);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const started = performance.now();
+      await assert.rejects(
+        storage.revokeToken({ jti: 'j', applicationId: a.id, expiresAt: null }),
+        (error: unknown) => error instanceof DatabaseBusyError && /busy/.test((error as Error).message),
+      );
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed >= 90 && elapsed < 1000, `waited about lockWaitMs (${elapsed.toFixed(0)} ms)`);
+      await assert.rejects(storage.updateApplication(a.id, { name: 'x' }), DatabaseBusyError);
+      assert.deepEqual(await storage.getApplication(a.id), a, 'reads do not wait');
+      // The heartbeat's own shorter bound is restored to lockWaitMs after it.
+      await assert.rejects(storage.reportProcess('p', 1), DatabaseBusyError);
+      other.exec('ROLLBACK');
+      assert.equal(await storage.revokeToken({ jti: 'j', applicationId: a.id, expiresAt: null }), true);
+      assert.equal(await storage.isTokenRevoked('j'), true);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await storage.close();
+    }
+  });
+
+  it('gives up writing secrets’ last use at once while another connection holds the write lock', async () => {
+    const tmp = tempDb();
+    dirs.push(tmp.cleanup);
+    const storage = openSqliteStorage(tmp.db);
+    const { default: Database } = await import('better-sqlite3');
+    const other = new Database(tmp.db);
+    try {
+      const a = await storage.createApplication(application());
+      other.exec('BEGIN IMMEDIATE');
+      const started = performance.now();
+      await assert.rejects(
+        storage.recordSecretUse([{ applicationId: a.id, secretId: a.secretId, usedAt: 60_000 }]),
+        DatabaseBusyError,
+      );
+      assert.ok(performance.now() - started < 50, 'no wait for the lock (the connection waits up to 5 s)');
+      other.exec('ROLLBACK');
+      await storage.recordSecretUse([{ applicationId: a.id, secretId: a.secretId, usedAt: 60_000 }]);
+      assert.equal((await storage.getApplication(a.id))?.secretLastUsedAt, 60_000);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await storage.close();
+    }
+  });
+
   it('records applied migrations and reopens an existing database', async () => {
     const tmp = tempDb();
     dirs.push(tmp.cleanup);
@@ -876,8 +1219,15 @@ describe('SQLite migration 4 (application numbers, secret hints, API keys, audit
         tokensNotBefore: 7,
         secretHint: null,
         number: i + 1,
+        secretCreatedAt: null,
+        secretLastUsedAt: null,
+        previousSecret: null,
+        secretId: '',
       }));
-      assert.deepEqual(await storage.listApplications(), expected);
+      const listed = await storage.listApplications();
+      // Migration 6 gave each secret an ID.
+      for (const [i, record] of expected.entries()) expected[i] = { ...record, ...migratedSecret(listed[i]) };
+      assert.deepEqual(listed, expected);
       assert.deepEqual(await storage.getApplication(old[1]!.id), expected[1]);
       assert.equal((await storage.createApplication(application())).number, old.length + 1);
       // The tables of migration 4 work.
@@ -891,6 +1241,163 @@ describe('SQLite migration 4 (application numbers, secret hints, API keys, audit
       db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(),
       MIGRATIONS.map((m) => ({ version: m.version })),
     );
+    db.close();
+  });
+});
+
+/** Applications of a version-5 database, and the secret creation times migration 6 gives them. */
+const V5_APPLICATIONS = [
+  // No hint (a secret from before migration 4), never rotated since: unknown.
+  { id: 'a'.repeat(40), hint: null, createdAt: 1_000, rotations: [], secretCreatedAt: null },
+  // A hint, never rotated: made with the application.
+  { id: 'b'.repeat(40), hint: 'bbbb', createdAt: 2_000, rotations: [], secretCreatedAt: 2_000 },
+  // Rotated twice: the latest audited rotation.
+  { id: 'c'.repeat(40), hint: 'cccc', createdAt: 3_000, rotations: [4_000, 5_000], secretCreatedAt: 5_000 },
+] as const;
+
+/** Checks what migration 6 made of {@link V5_APPLICATIONS}, then rotates one with a grace period. */
+async function assertMigratedSecrets(storage: Storage, secretHash: Buffer): Promise<void> {
+  const listed = await storage.listApplications();
+  assert.equal(listed.length, V5_APPLICATIONS.length);
+  for (const [i, app] of V5_APPLICATIONS.entries()) {
+    const record = listed[i]!;
+    assert.deepEqual(
+      { ...record, secretId: '' },
+      {
+        id: app.id,
+        name: `app ${i}`,
+        secretHash,
+        scopes: ['sms'],
+        tokenExpiration: '1d',
+        status: 'active',
+        createdAt: app.createdAt,
+        updatedAt: app.createdAt,
+        tokensNotBefore: null,
+        secretHint: app.hint,
+        number: i + 1,
+        secretId: '',
+        secretCreatedAt: app.secretCreatedAt,
+        secretLastUsedAt: null,
+        previousSecret: null,
+      },
+      app.id,
+    );
+    assert.ok(isSecretId(record.secretId), record.secretId);
+  }
+  assert.equal(new Set(listed.map((record) => record.secretId)).size, listed.length, 'one ID each');
+  // The migrated secret is the current one: rotating keeps it as the previous one.
+  const [first] = listed;
+  const secret = newSecret(10_000);
+  await storage.rotateApplicationSecret(first!.id, { secret, previousExpiresAt: 20_000, now: 10_000 });
+  assert.deepEqual((await storage.getApplication(first!.id))?.previousSecret, {
+    id: first!.secretId,
+    hash: secretHash,
+    hint: null,
+    createdAt: null,
+    expiresAt: 20_000,
+    lastUsedAt: null,
+  });
+}
+
+describe('SQLite migration 6 (overlapping secrets)', () => {
+  it('makes each secret of a version-5 database the current one, with an ID, its hint and no last use', async () => {
+    const tmp = tempDb();
+    dirs.push(tmp.cleanup);
+    const { default: Database } = await import('better-sqlite3');
+    mkdirSync(dirname(tmp.db), { recursive: true });
+    const v5 = new Database(tmp.db);
+    v5.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+    );
+    for (const migration of MIGRATIONS.filter((m) => m.version < 6)) {
+      v5.exec(migration.sql);
+      v5.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name);
+    }
+    const secretHash = randomBytes(32);
+    const insert = v5.prepare(
+      `INSERT INTO applications (id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before, secret_hint, number)
+       VALUES (?, ?, ?, 'sms', '1d', 'active', ?, ?, NULL, ?, ?)`,
+    );
+    const audit = v5.prepare(
+      `INSERT INTO audit_log (at, actor, action, target_type, target_id, request_id, details)
+       VALUES (?, '{"type":"server"}', ?, 'application', ?, NULL, '{}')`,
+    );
+    for (const [i, app] of V5_APPLICATIONS.entries()) {
+      insert.run(
+        app.id,
+        `app ${i}`,
+        secretHash.toString('hex'),
+        app.createdAt,
+        app.createdAt,
+        app.hint,
+        i + 1,
+      );
+      audit.run(app.createdAt, 'application.create', app.id);
+      for (const at of app.rotations) audit.run(at, 'application.rotate_secret', app.id);
+      // Another application's rotation and another action count for nothing.
+      audit.run(9_000, 'application.update', app.id);
+    }
+    audit.run(9_500, 'application.rotate_secret', 'd'.repeat(40));
+    v5.close();
+
+    const storage = openSqliteStorage(tmp.db);
+    try {
+      await assertMigratedSecrets(storage, secretHash);
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
+describe('SQLite migration 7 (signing keys announced before use)', () => {
+  it('gives the keys of a version-6 database activates_at = created_at, and keeps their state', async () => {
+    const tmp = tempDb();
+    dirs.push(tmp.cleanup);
+    const { default: Database } = await import('better-sqlite3');
+    mkdirSync(dirname(tmp.db), { recursive: true });
+    const v6 = new Database(tmp.db);
+    v6.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+    );
+    for (const migration of MIGRATIONS.filter((m) => m.version < 7)) {
+      v6.exec(migration.sql);
+      v6.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name);
+    }
+    const insert = v6.prepare(
+      `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, created_at, retired_at)
+       VALUES (?, 'EdDSA', '{}', 'x', ?, ?)`,
+    );
+    insert.run('old', 1_000, 5_000);
+    insert.run('current', 5_000, null);
+    v6.close();
+
+    const storage = openSqliteStorage(tmp.db);
+    try {
+      assert.deepEqual(await storage.listSigningKeys(), [
+        { ...signingKey('current', 5_000), activatesAt: 5_000 },
+        { ...signingKey('old', 1_000), activatesAt: 1_000, retiredAt: 5_000 },
+      ]);
+      await storage.rotateSigningKey(signingKey('new', 6_000, 9_000));
+      assert.deepEqual(
+        (await storage.listSigningKeys()).map((k) => [k.kid, k.activatesAt, k.retiredAt]),
+        [
+          ['new', 9_000, null],
+          ['current', 5_000, 9_000],
+          ['old', 1_000, 5_000],
+        ],
+      );
+    } finally {
+      await storage.close();
+    }
+    const db = new Database(tmp.db, { readonly: true });
+    assert.deepEqual(
+      db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(),
+      MIGRATIONS.map((m) => ({ version: m.version })),
+    );
+    const column = (db.pragma('table_info(signing_keys)') as Array<{ name: string; notnull: number }>).find(
+      (info) => info.name === 'activates_at',
+    );
+    assert.equal(column?.notnull, 1);
     db.close();
   });
 });
@@ -966,6 +1473,29 @@ describe('PostgreSQL', () => {
       const storages = opened;
       opened = [];
       await Promise.all(storages.map((storage) => storage.close()));
+    });
+
+    it('fails a write that cannot get its locks within lockWaitMs with DatabaseBusyError', async () => {
+      const schema = schemas.freshSchema();
+      const storage = await openStorage(withParams(POSTGRES_URL, { schema }), { lockWaitMs: 100 });
+      opened.push(storage);
+      const a = await storage.createApplication(application());
+      const holder = new pg.Client({ connectionString: POSTGRES_URL });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query(`LOCK TABLE ${schema}.revoked_tokens IN ACCESS EXCLUSIVE MODE`);
+        const started = performance.now();
+        await assert.rejects(
+          storage.revokeToken({ jti: 'j', applicationId: a.id, expiresAt: null }),
+          DatabaseBusyError,
+        );
+        assert.ok(performance.now() - started < 2000);
+        await holder.query('ROLLBACK');
+        assert.equal(await storage.revokeToken({ jti: 'j', applicationId: a.id, expiresAt: null }), true);
+      } finally {
+        await holder.end();
+      }
     });
 
     it('has the same migration versions as SQLite', () => {
@@ -1054,8 +1584,15 @@ describe('PostgreSQL', () => {
         tokensNotBefore: 7,
         secretHint: null,
         number: i + 1,
+        secretCreatedAt: null,
+        secretLastUsedAt: null,
+        previousSecret: null,
+        secretId: '',
       }));
-      assert.deepEqual(await storage.listApplications(), expected);
+      const listed = await storage.listApplications();
+      // Migration 6 gave each secret an ID.
+      for (const [i, record] of expected.entries()) expected[i] = { ...record, ...migratedSecret(listed[i]) };
+      assert.deepEqual(listed, expected);
       assert.deepEqual(await storage.getApplication(old[1]!.id), expected[1]);
       assert.equal((await storage.createApplication(application())).number, old.length + 1);
       await storage.createApiKey(apiKey('ak_000000000001', 1), auditOf());
@@ -1067,6 +1604,96 @@ describe('PostgreSQL', () => {
         versions.map((row) => row.version),
         POSTGRES_MIGRATIONS.map((m) => m.version),
       );
+    });
+
+    it('makes each secret of a version-5 schema the current one, with an ID, its hint and no last use (migration 6)', async () => {
+      const schema = schemas.freshSchema();
+      await schemas.query(`CREATE SCHEMA ${schema}`);
+      const secretHash = randomBytes(32);
+      const v5 = new pg.Client({
+        connectionString: withParams(POSTGRES_URL, { options: `-c search_path=${schema}` }),
+      });
+      await v5.connect();
+      try {
+        await v5.query(
+          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+        );
+        for (const migration of POSTGRES_MIGRATIONS.filter((m) => m.version < 6)) {
+          await v5.query(migration.sql);
+          await v5.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [
+            migration.version,
+            migration.name,
+          ]);
+        }
+        const audit = (at: number, action: string, target: string) =>
+          v5.query(
+            `INSERT INTO audit_log (at, actor, action, target_type, target_id, request_id, details)
+             VALUES ($1, '{"type":"server"}', $2, 'application', $3, NULL, '{}')`,
+            [at, action, target],
+          );
+        for (const [i, app] of V5_APPLICATIONS.entries()) {
+          await v5.query(
+            `INSERT INTO applications (id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before, secret_hint)
+             VALUES ($1, $2, $3, 'sms', '1d', 'active', $4, $4, NULL, $5)`,
+            [app.id, `app ${i}`, secretHash, app.createdAt, app.hint],
+          );
+          await audit(app.createdAt, 'application.create', app.id);
+          for (const at of app.rotations) await audit(at, 'application.rotate_secret', app.id);
+          await audit(9_000, 'application.update', app.id);
+        }
+        await audit(9_500, 'application.rotate_secret', 'd'.repeat(40));
+      } finally {
+        await v5.end();
+      }
+      await assertMigratedSecrets(await open(withParams(POSTGRES_URL, { schema })), secretHash);
+    });
+
+    it('gives the keys of a version-6 schema activates_at = created_at (migration 7)', async () => {
+      const schema = schemas.freshSchema();
+      await schemas.query(`CREATE SCHEMA ${schema}`);
+      const v6 = new pg.Client({
+        connectionString: withParams(POSTGRES_URL, { options: `-c search_path=${schema}` }),
+      });
+      await v6.connect();
+      try {
+        await v6.query(
+          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+        );
+        for (const migration of POSTGRES_MIGRATIONS.filter((m) => m.version < 7)) {
+          await v6.query(migration.sql);
+          await v6.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [
+            migration.version,
+            migration.name,
+          ]);
+        }
+        const insert = `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, created_at, retired_at)
+                        VALUES ($1, 'EdDSA', '{}', 'x', $2, $3)`;
+        await v6.query(insert, ['old', 1_000, 5_000]);
+        await v6.query(insert, ['current', 5_000, null]);
+      } finally {
+        await v6.end();
+      }
+
+      const storage = await open(withParams(POSTGRES_URL, { schema }));
+      assert.deepEqual(await storage.listSigningKeys(), [
+        { ...signingKey('current', 5_000), activatesAt: 5_000 },
+        { ...signingKey('old', 1_000), activatesAt: 1_000, retiredAt: 5_000 },
+      ]);
+      await storage.rotateSigningKey(signingKey('new', 6_000, 9_000));
+      assert.deepEqual(
+        (await storage.listSigningKeys()).map((k) => [k.kid, k.activatesAt, k.retiredAt]),
+        [
+          ['new', 9_000, null],
+          ['current', 5_000, 9_000],
+          ['old', 1_000, 5_000],
+        ],
+      );
+      const notNull = await schemas.query<{ is_nullable: string }>(
+        `SELECT is_nullable FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = 'signing_keys' AND column_name = 'activates_at'`,
+        [schema],
+      );
+      assert.deepEqual(notNull, [{ is_nullable: 'NO' }]);
     });
 
     it('keeps concurrent writers’ change-log entries in commit order', async () => {

@@ -9,6 +9,7 @@ import {
   basic,
   childPids,
   cli,
+  defaultCredentials,
   envelope,
   FORM,
   type RawResponse,
@@ -65,10 +66,8 @@ describe('serve --workers 2', () => {
       '--log-level',
       'debug',
     ]);
-    const id = /Application ID: +(\S+)/.exec(server.stdout())?.[1];
-    const secret = /Application Secret: +(\S+)/.exec(server.stdout())?.[1];
-    assert.ok(id !== undefined && secret !== undefined, server.stdout());
-    app = { application_id: id, application_secret: secret };
+    // Not a terminal: the banner names the credentials file, never prints the secret.
+    app = defaultCredentials(server.stdout());
   });
   after(async () => {
     await server.stop();
@@ -76,7 +75,7 @@ describe('serve --workers 2', () => {
   });
 
   it('prints the banner and the listening line once, and runs two workers under the primary', async () => {
-    assert.equal(count(server.stdout(), 'Application Secret:'), 1);
+    assert.equal(count(server.stdout(), 'Credentials file:'), 1);
     assert.equal(count(server.stdout(), 'listening on '), 1);
     // Both workers logged that they listen (the fact `listening on` waited for).
     await server.waitForStdout((out) => listeningPids(out).size === 2);
@@ -147,9 +146,7 @@ describe('serve --workers 1', () => {
     try {
       assert.equal(count(server.stdout(), 'listening on '), 1);
       assert.deepEqual(childPids(server.process.pid!), []);
-      const id = /Application ID: +(\S+)/.exec(server.stdout())?.[1] ?? '';
-      const secret = /Application Secret: +(\S+)/.exec(server.stdout())?.[1] ?? '';
-      const response = await requestToken(server.url, { application_id: id, application_secret: secret });
+      const response = await requestToken(server.url, defaultCredentials(server.stdout()));
       assert.equal(response.status, 200, response.body);
     } finally {
       assert.equal(await server.stop(), 0);

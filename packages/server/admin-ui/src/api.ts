@@ -19,6 +19,26 @@ export interface Application {
   readonly tokens_not_before: string | null;
   readonly number: number;
   readonly secret_hint: string | null;
+  /** The secrets that work now: the current one, then the old one of a rotation in its grace period. */
+  readonly secrets: readonly ApplicationSecret[];
+}
+
+/** One secret of an application (never the secret itself). */
+export interface ApplicationSecret {
+  readonly id: string;
+  readonly hint: string | null;
+  readonly created_at: string | null;
+  /** When the old secret's grace period ends; null for the current secret. */
+  readonly expires_at: string | null;
+  /** To the minute, about a minute behind; null when not yet used. */
+  readonly last_used_at: string | null;
+}
+
+/** The answer of `POST applications/{id}/rotate-secret`. */
+export interface RotatedSecret extends Credentials {
+  readonly secret_hint: string;
+  readonly secret_id: string;
+  readonly secrets: readonly ApplicationSecret[];
 }
 
 /** `POST /applications` and `rotate-secret` answers: the only ones with the secret. */
@@ -37,9 +57,23 @@ export interface Scope {
 export interface SigningKey {
   readonly kid: string;
   readonly alg: string;
-  readonly state: 'current' | 'retired';
+  /** `next`: published, signs from `activates_at` on; `current`: signs; `retired`: signs nothing more. */
+  readonly state: 'next' | 'current' | 'retired';
   readonly created_at: string;
+  readonly activates_at: string;
   readonly retired_at: string | null;
+}
+
+/** The answer of `POST /keys/rotate`. */
+export interface KeyRotation {
+  readonly kid: string;
+  readonly alg: string;
+  readonly state: 'next' | 'current';
+  readonly created_at: string;
+  readonly activates_at: string;
+  readonly retired: readonly string[];
+  readonly replaced: readonly string[];
+  readonly pruned: number;
 }
 
 /** Who made an audited change. */

@@ -9,10 +9,17 @@
 import type { TokenExpiration } from '../contract/expiration.js';
 import { hintOf } from '../domain/api-keys.js';
 import { type Clock, systemClock } from '../domain/clock.js';
-import { newApplicationId } from '../domain/ids.js';
+import { isGraceSeconds, MAX_GRACE_SECONDS } from '../domain/grace.js';
+import { newApplicationId, newSecretId } from '../domain/ids.js';
 import { notBeforeInstant } from '../domain/not-before.js';
 import { hashSecret, newApplicationSecret } from '../domain/secrets.js';
-import type { ApplicationPatch, ApplicationRecord, NewApplicationRecord, Storage } from '../storage/types.js';
+import type {
+  ApplicationPatch,
+  ApplicationRecord,
+  NewApplicationRecord,
+  PreviousSecretRecord,
+  Storage,
+} from '../storage/types.js';
 import { awaitLatestChange } from '../sync/propagation.js';
 import { type AdminActionOptions, auditEntry } from './audit.js';
 
@@ -91,6 +98,10 @@ function newApplication(
     updatedAt: now,
     tokensNotBefore: null,
     secretHint: hintOf(secret),
+    secretId: newSecretId(),
+    secretCreatedAt: now,
+    secretLastUsedAt: null,
+    previousSecret: null,
   };
   return { application, secret };
 }
@@ -138,27 +149,151 @@ function changedFields(changes: ApplicationChanges): Record<string, unknown> {
   };
 }
 
+/** Why a secret action was refused (see {@link ApplicationSecretError}). */
+export type SecretRefusal = 'two_secrets' | 'current_secret' | 'no_such_secret';
+
 /**
- * Replaces an application's secret (the old one stops working at once) and returns the new
- * one, or null when the application does not exist.
+ * A secret action refused, nothing changed: `two_secrets` (rotating while the previous secret
+ * is still in its grace period: at most two secrets), `current_secret` (revoking the current
+ * secret: only a rotation replaces it), `no_such_secret` (no working secret with that ID).
+ */
+export class ApplicationSecretError extends Error {
+  readonly reason: SecretRefusal;
+  /** The application as stored. */
+  readonly application: ApplicationRecord;
+
+  constructor(reason: SecretRefusal, application: ApplicationRecord, secretId?: string) {
+    super(secretRefusalMessage(reason, application, secretId));
+    this.name = 'ApplicationSecretError';
+    this.reason = reason;
+    this.application = application;
+  }
+}
+
+function secretRefusalMessage(
+  reason: SecretRefusal,
+  application: ApplicationRecord,
+  secretId?: string,
+): string {
+  const id = application.id;
+  const previous = application.previousSecret;
+  switch (reason) {
+    case 'two_secrets':
+      return (
+        `application ${id} already has two secrets: the previous one, ${previous?.id}, works until ` +
+        `${previous === null ? '?' : new Date(previous.expiresAt).toISOString()}; revoke it first ` +
+        `(apps revoke-secret ${id} ${previous?.id}) or rotate once it has expired`
+      );
+    case 'current_secret':
+      return (
+        `${application.secretId} is the current secret of application ${id}: rotate the secret to ` +
+        'replace it (with no grace period the old one stops at once)'
+      );
+    case 'no_such_secret':
+      return `application ${id} has no secret ${secretId ?? '(none named)'} (a secret past its grace period is gone)`;
+  }
+}
+
+/** Options of {@link rotateApplicationSecret}. */
+export interface RotateSecretOptions extends AdminActionOptions {
+  /**
+   * How long the replaced secret keeps working, in whole seconds (0 to {@link MAX_GRACE_SECONDS}).
+   * Default 0: it stops at once.
+   */
+  readonly graceSeconds?: number;
+  /** The instant of the rotation (epoch ms; the grace period counts from it). Default: now. */
+  readonly now?: number;
+}
+
+/**
+ * Gives an application a new secret and returns it (the only time it exists in clear), or null
+ * when the application does not exist. The replaced secret keeps working for
+ * `options.graceSeconds` (default 0: it stops at once), on every process when this returns;
+ * when the grace period ends it stops everywhere, each process judging by its own clock (no
+ * change to propagate).
+ *
+ * @throws ApplicationSecretError (`two_secrets`) while the previous secret is still in its grace
+ *   period: an application has at most two secrets (revoke it first, or wait).
+ * @throws RangeError for a grace period that is not a whole number of seconds from 0 to 30 days.
+ * @throws PropagationError when it was stored but a live server process did not confirm it in time.
  */
 export async function rotateApplicationSecret(
   storage: Storage,
   pepper: Buffer,
   id: string,
-  options: AdminActionOptions = {},
+  options: RotateSecretOptions = {},
 ): Promise<CreatedApplication | null> {
+  const graceSeconds = options.graceSeconds ?? 0;
+  if (!isGraceSeconds(graceSeconds))
+    throw new RangeError(`a grace period is a whole number of seconds from 0 to ${MAX_GRACE_SECONDS}`);
   const secret = newApplicationSecret();
-  const now = Date.now();
-  const application = await storage.updateApplication(
+  const now = options.now ?? Date.now();
+  const secretId = newSecretId();
+  const previousExpiresAt = graceSeconds === 0 ? null : now + graceSeconds * 1000;
+  const result = await storage.rotateApplicationSecret(
     id,
-    { secretHash: hashSecret(pepper, secret), secretHint: hintOf(secret) },
-    now,
-    auditEntry(options, 'application.rotate_secret', 'application', id, { secret_hint: hintOf(secret) }, now),
+    {
+      secret: { id: secretId, hash: hashSecret(pepper, secret), hint: hintOf(secret), createdAt: now },
+      previousExpiresAt,
+      now,
+    },
+    auditEntry(
+      options,
+      'application.rotate_secret',
+      'application',
+      id,
+      {
+        secret_hint: hintOf(secret),
+        secret_id: secretId,
+        grace_seconds: graceSeconds,
+        ...(previousExpiresAt === null
+          ? {}
+          : { previous_secret_expires_at: new Date(previousExpiresAt).toISOString() }),
+      },
+      now,
+    ),
   );
-  if (application === null) return null;
+  if (result.outcome === 'not_found') return null;
+  if (result.outcome === 'two_secrets') throw new ApplicationSecretError('two_secrets', result.application);
   await awaitLatestChange(storage, options);
-  return { application, secret };
+  return { application: result.application, secret };
+}
+
+/**
+ * Ends an application's previous secret `secretId` at once (in force on every process when this
+ * returns) and returns the application, or null when the application does not exist.
+ *
+ * @throws ApplicationSecretError `current_secret` for the current secret (only a rotation
+ *   replaces it), `no_such_secret` when the application has no working secret with this ID.
+ * @throws PropagationError when it was stored but a live server process did not confirm it in time.
+ */
+export async function revokeApplicationSecret(
+  storage: Storage,
+  id: string,
+  secretId: string,
+  options: AdminActionOptions & { readonly now?: number } = {},
+): Promise<ApplicationRecord | null> {
+  const now = options.now ?? Date.now();
+  const stored = await storage.getApplication(id);
+  const hint = stored?.previousSecret?.id === secretId ? stored.previousSecret.hint : null;
+  const result = await storage.revokeApplicationSecret(
+    id,
+    secretId,
+    now,
+    auditEntry(
+      options,
+      'application.revoke_secret',
+      'application',
+      id,
+      { secret_id: secretId, secret_hint: hint },
+      now,
+    ),
+  );
+  if (result.outcome === 'not_found') return null;
+  if (result.outcome !== 'revoked')
+    throw new ApplicationSecretError(result.outcome, result.application, secretId);
+  await awaitLatestChange(storage, options);
+  return result.application;
 }
 
 /** Deletes an application: its credentials become unknown. False when it did not exist. */
@@ -244,10 +379,55 @@ export interface ApplicationView {
   readonly number: number;
   /** The last characters of the current secret; null for a secret made before hints existed. */
   readonly secret_hint: string | null;
+  /** The secrets that work now: the current one first, then the previous one in its grace period. */
+  readonly secrets: SecretView[];
 }
 
-/** Converts a record to its public view. */
-export function viewApplication(application: ApplicationRecord): ApplicationView {
+/** The public view of one secret (never the secret or its hash). */
+export interface SecretView {
+  /** `sc_` and 12 hex characters. */
+  readonly id: string;
+  /** Its last 4 characters; null for a secret made before hints existed. */
+  readonly hint: string | null;
+  /** ISO 8601; null when unknown (a secret older than the record of it). */
+  readonly created_at: string | null;
+  /** When it stops working (ISO 8601): the end of a previous secret's grace period; null for the current one. */
+  readonly expires_at: string | null;
+  /** When it last authenticated a request, to the minute (ISO 8601); null when not yet. */
+  readonly last_used_at: string | null;
+}
+
+const isoOrNull = (epochMs: number | null): string | null =>
+  epochMs === null ? null : new Date(epochMs).toISOString();
+
+/**
+ * The secrets of `application` that work at `now` (epoch ms): the current one, then the previous
+ * one while in its grace period.
+ */
+export function viewSecrets(application: ApplicationRecord, now: number = Date.now()): SecretView[] {
+  const current: SecretView = {
+    id: application.secretId,
+    hint: application.secretHint,
+    created_at: isoOrNull(application.secretCreatedAt),
+    expires_at: null,
+    last_used_at: isoOrNull(application.secretLastUsedAt),
+  };
+  const previous: PreviousSecretRecord | null = application.previousSecret;
+  if (previous === null || now >= previous.expiresAt) return [current];
+  return [
+    current,
+    {
+      id: previous.id,
+      hint: previous.hint,
+      created_at: isoOrNull(previous.createdAt),
+      expires_at: new Date(previous.expiresAt).toISOString(),
+      last_used_at: isoOrNull(previous.lastUsedAt),
+    },
+  ];
+}
+
+/** Converts a record to its public view, its secrets as they are at `now` (epoch ms). */
+export function viewApplication(application: ApplicationRecord, now: number = Date.now()): ApplicationView {
   return {
     application_id: application.id,
     name: application.name,
@@ -260,5 +440,6 @@ export function viewApplication(application: ApplicationRecord): ApplicationView
       application.tokensNotBefore === null ? null : new Date(application.tokensNotBefore).toISOString(),
     number: application.number,
     secret_hint: application.secretHint,
+    secrets: viewSecrets(application, now),
   };
 }

@@ -1,8 +1,9 @@
-import { isApplicationId } from '../domain/ids.js';
+import { randomFillSync } from 'node:crypto';
+import { isApplicationId, isSecretId, SECRET_ID_BYTES } from '../domain/ids.js';
 
 /**
  * The fields of every application the token endpoint reads per request, packed in one growable
- * `ArrayBuffer` (one 64-byte row per application) and found by ID through an open-addressing
+ * `ArrayBuffer` (one 128-byte row per application) and found by ID through an open-addressing
  * index of row numbers ("slots").
  *
  * Why not a `Map` of record objects: with 100,000 applications, a token request that reads a
@@ -13,13 +14,19 @@ import { isApplicationId } from '../domain/ids.js';
  * with 10 to 100,000 applications) measures it.
  *
  * Row layout (bytes): 0–19 the ID (its 40 hex characters decoded); 20 status (0 = free row,
- * 1 = active, 2 = disabled); 21 token expiration code; 24–27 scope-set number; 28–31 serial;
- * 32–63 the secret hash. `tokensNotBefore` is in a column of its own: the token endpoint never
- * reads it.
+ * 1 = active, 2 = disabled); 21 token expiration code; 22 which secrets were used since they
+ * were last taken (bit 1 the current, bit 2 the previous; see {@link noteSecretUse}); 24–27
+ * scope-set number; 28–31 serial; 32–63 the current secret's hash; 64–95 the previous secret's
+ * hash (zeros when none); 96–103 the end of the previous secret's grace period (float64 epoch
+ * ms; 0 when none); 104–109 and 110–115 the two secrets' IDs (the 6 random bytes of `sc_…`;
+ * zeros when none). A request reads one row (two cache lines, next to each other) whichever
+ * secret it presents, and both hashes are always compared (`domain/secrets.ts` matchSecret).
+ * `tokensNotBefore` is in a column of its own: the token endpoint never reads it.
  */
 export class ApplicationTable {
   #rows = new Uint8Array(ROW_BYTES * 16);
   #words = new Uint32Array(this.#rows.buffer);
+  #floats = new Float64Array(this.#rows.buffer);
   #notBefore = new Float64Array(16);
   // slot + 1 per position; EMPTY ends a probe, REMOVED is skipped (rebuilt away when it grows).
   #index = new Int32Array(64);
@@ -27,6 +34,8 @@ export class ApplicationTable {
   #count = 0;
   #highWater = 0;
   readonly #freeSlots: number[] = [];
+  // Slots whose used-secret bits went from none to some since the last takeUsedSlots().
+  #usedSlots: number[] = [];
   #nextSerial = 1;
   // The ID being looked up, decoded; its words are compared with a row's first five words.
   readonly #probeWords = new Uint32Array(ID_WORDS);
@@ -91,7 +100,9 @@ export class ApplicationTable {
   clear(): void {
     this.#rows = new Uint8Array(ROW_BYTES * 16);
     this.#words = new Uint32Array(this.#rows.buffer);
+    this.#floats = new Float64Array(this.#rows.buffer);
     this.#notBefore = new Float64Array(16);
+    this.#usedSlots = [];
     this.#index = new Int32Array(64);
     this.#indexUsed = 0;
     this.#count = 0;
@@ -108,6 +119,73 @@ export class ApplicationTable {
   secretHash(slot: number): Uint8Array {
     const start = slot * ROW_BYTES + HASH_OFFSET;
     return this.#rows.subarray(start, start + HASH_BYTES);
+  }
+
+  /**
+   * Compares `digest` (a 32-byte HMAC as eight words, `PepperedHmac.digestWords`) with both secret
+   * hashes of `slot`, or of a dummy row for -1 (an unknown application), in constant time: every
+   * word of both hashes is read and XORed whatever they hold, no branch or index depends on them,
+   * and only the two results are tested, at the end. Returns bit 1 when it is the current
+   * secret's hash, bit 2 when it is the previous one's (its grace period is not judged here).
+   */
+  compareSecretHashes(slot: number, digest: Uint32Array): number {
+    const words = slot === -1 ? DUMMY_ROW : this.#words;
+    const base = slot === -1 ? 0 : slot * ROW_WORDS;
+    let current = 0;
+    let previous = 0;
+    for (let i = 0; i < HASH_WORDS; i++) {
+      const word = digest[i]!;
+      current |= words[base + HASH_WORD + i]! ^ word;
+      previous |= words[base + PREVIOUS_HASH_WORD + i]! ^ word;
+    }
+    return (current === 0 ? 1 : 0) | (previous === 0 ? 2 : 0);
+  }
+
+  /** When the previous secret's grace period ends (epoch ms); 0 when there is no previous secret. */
+  previousSecretExpiresAt(slot: number): number {
+    return this.#floats[slot * ROW_FLOATS + PREVIOUS_EXPIRES_FLOAT]!;
+  }
+
+  /**
+   * The ID of the current (`which` 1) or previous (`which` 2) secret in `slot`, or undefined when
+   * there is none.
+   */
+  secretId(slot: number, which: 1 | 2): string | undefined {
+    const start = slot * ROW_BYTES + (which === 1 ? SECRET_ID_OFFSET : PREVIOUS_SECRET_ID_OFFSET);
+    const bytes = this.#rows.subarray(start, start + SECRET_ID_BYTES);
+    if (bytes.every((byte) => byte === 0)) return undefined;
+    return `sc_${Buffer.from(bytes.buffer, bytes.byteOffset, SECRET_ID_BYTES).toString('hex')}`;
+  }
+
+  /**
+   * Notes that the current (`which` 1) or previous (`which` 2) secret of `slot` authenticated a
+   * request: a bit in the row, and the slot on a list the first time. For the token endpoint:
+   * a byte read, and a write only for the first use since {@link takeSecretUses}.
+   */
+  noteSecretUse(slot: number, which: 1 | 2): void {
+    const at = slot * ROW_BYTES + USED;
+    const used = this.#rows[at]!;
+    if ((used & which) !== 0) return;
+    this.#rows[at] = used | which;
+    if (used === 0) this.#usedSlots.push(slot);
+  }
+
+  /** The used-secret bits of `slot` (1 current, 2 previous), cleared. */
+  takeSecretUses(slot: number): number {
+    const at = slot * ROW_BYTES + USED;
+    const used = this.#rows[at]!;
+    this.#rows[at] = 0;
+    return used;
+  }
+
+  /**
+   * The slots noted by {@link noteSecretUse} since the last call (a slot may appear twice, or
+   * have been cleared since: read each with {@link takeSecretUses}).
+   */
+  takeUsedSlots(): number[] {
+    const slots = this.#usedSlots;
+    this.#usedSlots = [];
+    return slots;
   }
 
   /** The application's serial: different for every application a slot has held. */
@@ -133,15 +211,36 @@ export class ApplicationTable {
     return Number.isNaN(value) ? null : value;
   }
 
-  /** Writes every field of `slot` but the ID and the serial. */
+  /**
+   * Writes every field of `slot` but the ID, the serial and the used-secret bits (take those
+   * first when the secrets change: see {@link takeSecretUses}).
+   */
   write(slot: number, fields: ApplicationRowFields): void {
-    if (fields.secretHash.length !== HASH_BYTES) throw new Error(`a secret hash has ${HASH_BYTES} bytes`);
+    const previous = fields.previousSecret;
+    if (fields.secretHash.length !== HASH_BYTES || (previous != null && previous.hash.length !== HASH_BYTES))
+      throw new Error(`a secret hash has ${HASH_BYTES} bytes`);
     const row = slot * ROW_BYTES;
     this.#rows[row + STATUS] = fields.active ? ACTIVE : DISABLED;
     this.#rows[row + EXPIRATION] = fields.expirationCode;
     this.#words[slot * ROW_WORDS + SCOPE_SET_WORD] = fields.scopeSet;
     this.#rows.set(fields.secretHash, row + HASH_OFFSET);
+    this.#writeSecretId(row + SECRET_ID_OFFSET, fields.secretId);
+    if (previous == null) {
+      this.#rows.fill(0, row + PREVIOUS_HASH_OFFSET, row + PREVIOUS_HASH_OFFSET + HASH_BYTES);
+      this.#floats[slot * ROW_FLOATS + PREVIOUS_EXPIRES_FLOAT] = 0;
+      this.#writeSecretId(row + PREVIOUS_SECRET_ID_OFFSET, undefined);
+    } else {
+      this.#rows.set(previous.hash, row + PREVIOUS_HASH_OFFSET);
+      this.#floats[slot * ROW_FLOATS + PREVIOUS_EXPIRES_FLOAT] = previous.expiresAt;
+      this.#writeSecretId(row + PREVIOUS_SECRET_ID_OFFSET, previous.id);
+    }
     this.#notBefore[slot] = fields.tokensNotBefore ?? Number.NaN;
+  }
+
+  // A secret ID's 6 random bytes (zeros for none, or for an ID not shaped `sc_` + 12 hex).
+  #writeSecretId(at: number, id: string | undefined): void {
+    this.#rows.fill(0, at, at + SECRET_ID_BYTES);
+    if (id !== undefined && isSecretId(id)) this.#rows.set(Buffer.from(id.slice(3), 'hex'), at);
   }
 
   #holdsProbe(slot: number): boolean {
@@ -164,6 +263,7 @@ export class ApplicationTable {
       rows.set(this.#rows);
       this.#rows = rows;
       this.#words = new Uint32Array(rows.buffer);
+      this.#floats = new Float64Array(rows.buffer);
       const notBefore = new Float64Array(this.#notBefore.length * 2);
       notBefore.set(this.#notBefore);
       this.#notBefore = notBefore;
@@ -200,18 +300,36 @@ export interface ApplicationRowFields {
   readonly scopeSet: number;
   readonly secretHash: Uint8Array;
   readonly tokensNotBefore: number | null;
+  /** The current secret's ID (`sc_` + 12 hex). Default: none. */
+  readonly secretId?: string;
+  /** The previous secret (`apps rotate-secret --grace`). Default: none. */
+  readonly previousSecret?: {
+    readonly id: string;
+    readonly hash: Uint8Array;
+    /** Epoch ms. */
+    readonly expiresAt: number;
+  } | null;
 }
 
-const ROW_BYTES = 64;
+const ROW_BYTES = 128;
 const ROW_WORDS = ROW_BYTES / 4;
+const ROW_FLOATS = ROW_BYTES / 8;
 const ID_BYTES = 20;
 const ID_WORDS = ID_BYTES / 4;
 const STATUS = 20;
 const EXPIRATION = 21;
+const USED = 22;
 const SCOPE_SET_WORD = 24 / 4;
 const SERIAL_WORD = 28 / 4;
 const HASH_OFFSET = 32;
 const HASH_BYTES = 32;
+const PREVIOUS_HASH_OFFSET = 64;
+const HASH_WORD = HASH_OFFSET / 4;
+const PREVIOUS_HASH_WORD = PREVIOUS_HASH_OFFSET / 4;
+const HASH_WORDS = HASH_BYTES / 4;
+const PREVIOUS_EXPIRES_FLOAT = 96 / 8;
+const SECRET_ID_OFFSET = 104;
+const PREVIOUS_SECRET_ID_OFFSET = 110;
 
 const FREE = 0;
 const ACTIVE = 1;
@@ -219,3 +337,7 @@ const DISABLED = 2;
 
 const EMPTY = 0;
 const REMOVED = -1;
+
+// What an unknown application's secret is compared with: random hashes no digest will equal
+// (the same work as a known application's row).
+const DUMMY_ROW = randomFillSync(new Uint32Array(ROW_WORDS));

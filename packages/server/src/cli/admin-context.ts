@@ -1,5 +1,5 @@
 import { type AdminConfig, ConfigError, resolveAdminConfig } from '../config/options.js';
-import { loadOrCreatePepper } from '../domain/secrets.js';
+import { openPepper } from '../keys/pepper-guard.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 import { UsageError } from './errors.js';
@@ -42,7 +42,10 @@ export function adminConfig(flags: AdminFlags, env: NodeJS.ProcessEnv = process.
 
 /**
  * Opens the database (a SQLite file or a PostgreSQL URL) and pepper named by `--db`/`SMSCX_DB`
- * and `--pepper-file`/`SMSCX_PEPPER_FILE` (environment `env`, default `process.env`).
+ * and `--pepper-file`/`SMSCX_PEPPER_FILE` (environment `env`, default `process.env`), and checks
+ * that they belong together before any command writes (`openPepper`): a missing or wrong pepper
+ * file fails the command with one line naming it. Writes wait up to 5 s for another process's
+ * write lock and are durable once they return (SQLite `synchronous = FULL`).
  */
 export async function openAdminContext(
   flags: AdminFlags,
@@ -51,7 +54,7 @@ export async function openAdminContext(
   const { dbPath, pepperFile } = adminConfig(flags, env);
   const storage = await openStorage(dbPath);
   try {
-    return { storage, pepper: loadOrCreatePepper(pepperFile) };
+    return { storage, pepper: await openPepper(storage, pepperFile, dbPath) };
   } catch (error) {
     await storage.close();
     throw error;

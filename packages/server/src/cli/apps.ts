@@ -1,17 +1,22 @@
 import {
+  ApplicationSecretError,
   type ApplicationView,
   createApplication,
   deleteApplication,
+  revokeApplicationSecret,
   revokeApplicationTokens,
   rotateApplicationSecret,
+  type SecretView,
   setApplicationStatus,
   updateApplication,
   viewApplication,
+  viewSecrets,
 } from '../admin/applications.js';
 import { type AdminActionOptions, cliActor } from '../admin/audit.js';
 import { isTokenExpiration, type TokenExpiration } from '../contract/expiration.js';
 import { systemClock } from '../domain/clock.js';
-import { isApplicationId } from '../domain/ids.js';
+import { GRACE_FORMAT, parseGrace } from '../domain/grace.js';
+import { isApplicationId, isSecretId } from '../domain/ids.js';
 import { nameProblem } from '../domain/names.js';
 import { ScopeCatalogue } from '../domain/scopes.js';
 import type { ApplicationRecord } from '../storage/types.js';
@@ -54,11 +59,14 @@ export async function runApps(args: string[], io: CliIo): Promise<void> {
       return listCommand(rest, io);
     case 'update':
       return updateCommand(rest, io);
+    case 'rotate-secret':
+      return rotateSecretCommand(rest, io);
+    case 'revoke-secret':
+      return revokeSecretCommand(rest, io);
     case 'show':
     case 'disable':
     case 'enable':
     case 'delete':
-    case 'rotate-secret':
     case 'revoke-tokens':
       return applicationCommand(subcommand, rest, io);
     default:
@@ -189,7 +197,78 @@ async function listCommand(args: string[], io: CliIo): Promise<void> {
   }
 }
 
-type ApplicationSubcommand = 'show' | 'disable' | 'enable' | 'delete' | 'rotate-secret' | 'revoke-tokens';
+/**
+ * `apps rotate-secret <application_id> [--grace <duration>]`: a new secret, printed once; the old
+ * one keeps working for the grace period (default 0: it stops at once).
+ */
+async function rotateSecretCommand(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parseCommandArgs(
+    args,
+    { ...ADMIN_OPTIONS, grace: { type: 'string' } },
+    true,
+  );
+  if (positionals.length !== 1) throw new UsageError('apps rotate-secret needs exactly one <application_id>');
+  const id = positionals[0]!;
+  const graceSeconds = values.grace === undefined ? 0 : parseGrace(values.grace);
+  if (graceSeconds === undefined) throw new UsageError(`--grace must be ${GRACE_FORMAT}`);
+  const rotated = await withAdminContext(values, io.env, ({ storage, pepper }) =>
+    refusedAsError(rotateApplicationSecret(storage, pepper, id, { ...actionOptions(), graceSeconds })),
+  );
+  if (rotated === null) throw noSuchApplication(id);
+  const { application, secret } = rotated;
+  const secrets = viewSecrets(application);
+  if (values.json === true) {
+    printJson(io.stdout, {
+      application_id: id,
+      application_secret: secret,
+      secret_id: application.secretId,
+      secret_hint: application.secretHint,
+      secrets,
+    });
+    return;
+  }
+  const previous = secrets[1];
+  io.stdout.write(
+    `Application ID:     ${id}\nApplication Secret: ${secret}\nSecret ID:          ${application.secretId}\n` +
+      (previous === undefined
+        ? '(the old secret no longer works; this one is shown only once)\n'
+        : `(the old secret, ${previous.id}, keeps working until ${previous.expires_at}; this one is shown only once)\n`),
+  );
+}
+
+/** `apps revoke-secret <application_id> <secret_id>`: ends a previous secret at once. */
+async function revokeSecretCommand(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parseCommandArgs(args, ADMIN_OPTIONS, true);
+  if (positionals.length !== 2)
+    throw new UsageError(
+      'apps revoke-secret needs <application_id> <secret_id> (apps show lists the secret IDs)',
+    );
+  const [id, secretId] = positionals as [string, string];
+  if (!isSecretId(secretId))
+    throw new UsageError('<secret_id> is sc_ and 12 hex characters, as apps show lists it');
+  const application = await withAdminContext(values, io.env, ({ storage }) =>
+    refusedAsError(revokeApplicationSecret(storage, id, secretId, actionOptions())),
+  );
+  if (application === null) throw noSuchApplication(id);
+  const view = viewApplication(application);
+  if (values.json === true) {
+    printJson(io.stdout, { application_id: id, secret_id: secretId, revoked: true, secrets: view.secrets });
+    return;
+  }
+  io.stdout.write(`revoked secret ${secretId} of ${id}: it no longer works\n${describe(view)}`);
+}
+
+/** A refused secret action as a {@link CommandError} (exit 1) with its message. */
+async function refusedAsError<T>(action: Promise<T>): Promise<T> {
+  try {
+    return await action;
+  } catch (error) {
+    if (error instanceof ApplicationSecretError) throw new CommandError(error.message);
+    throw error;
+  }
+}
+
+type ApplicationSubcommand = 'show' | 'disable' | 'enable' | 'delete' | 'revoke-tokens';
 
 async function applicationCommand(
   subcommand: ApplicationSubcommand,
@@ -220,7 +299,7 @@ interface Output {
 async function perform(
   subcommand: ApplicationSubcommand,
   id: string,
-  { storage, pepper }: AdminContext,
+  { storage }: AdminContext,
 ): Promise<Output | null> {
   const shown = (application: ApplicationRecord | null, note = ''): Output | null => {
     if (application === null) return null;
@@ -237,14 +316,6 @@ async function perform(
     case 'delete': {
       const deleted = await deleteApplication(storage, id, actionOptions());
       return deleted ? { json: { application_id: id, deleted: true }, text: `deleted ${id}\n` } : null;
-    }
-    case 'rotate-secret': {
-      const rotated = await rotateApplicationSecret(storage, pepper, id, actionOptions());
-      if (rotated === null) return null;
-      return {
-        json: { application_id: id, application_secret: rotated.secret },
-        text: `Application ID:     ${id}\nApplication Secret: ${rotated.secret}\n(the old secret no longer works; this one is shown only once)\n`,
-      };
     }
     case 'revoke-tokens': {
       const notBefore = await revokeApplicationTokens(storage, id, systemClock, actionOptions());
@@ -267,6 +338,20 @@ function describe(view: ApplicationView): string {
     `Token expiration:   ${view.token_expiration}`,
     `Created:            ${view.created_at}`,
     `Tokens not before:  ${view.tokens_not_before ?? '-'}`,
+    ...view.secrets.map(
+      (secret, i) => `${i === 0 ? 'Secrets:           ' : '                   '} ${describeSecret(secret)}`,
+    ),
     '',
   ].join('\n');
+}
+
+/** One secret on one line: ID, hint, created, last used, and until when it works. */
+function describeSecret(secret: SecretView): string {
+  return [
+    secret.id,
+    `…${secret.hint ?? '????'}`,
+    `created ${secret.created_at ?? 'unknown'}`,
+    `last used ${secret.last_used_at ?? 'never'}`,
+    secret.expires_at === null ? '(current)' : `(works until ${secret.expires_at})`,
+  ].join('  ');
 }

@@ -42,6 +42,14 @@ export async function runServe(args: string[], io: CliIo): Promise<void> {
         redisFailure: values['redis-failure'],
         redisTimeout: values['redis-timeout'],
         redisPrefix: values['redis-prefix'],
+        keepAliveTimeout: values['keep-alive-timeout'],
+        headersTimeout: values['headers-timeout'],
+        requestTimeout: values['request-timeout'],
+        maxConnections: values['max-connections'],
+        shutdownTimeout: values['shutdown-timeout'],
+        corsOrigins: values['cors-origin'],
+        metricsHost: values['metrics-host'],
+        metricsPort: values['metrics-port'],
       },
       io.env,
     );
@@ -49,13 +57,31 @@ export async function runServe(args: string[], io: CliIo): Promise<void> {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
-  if (cluster.isWorker) {
-    await (await import('../cluster/worker.js')).runWorker(config);
-  } else if (config.workers > 1) {
-    await (await import('../cluster/primary.js')).runPrimary(config);
-  } else {
-    await startServer(config, { handleSignals: true });
+  // A start that fails (port taken, database or pepper refused) ends in one `error:` line and
+  // exit 1, whatever the number of workers: the primary prints the reason a worker sent.
+  try {
+    if (cluster.isWorker) {
+      await (await import('../cluster/worker.js')).runWorker(config);
+    } else if (config.workers > 1) {
+      await (await import('../cluster/primary.js')).runPrimary(config);
+    } else {
+      await startServer(config, { handleSignals: true });
+    }
+  } catch (error) {
+    throw startupError(error, config.dbPath);
   }
+}
+
+/**
+ * The error a failed start reports: SQLite's own errors (`file is not a database`, a migration's
+ * `table ... already exists`) are given the database they are about; others are clear already.
+ */
+export function startupError(error: unknown, dbPath: string): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (error instanceof Error && typeof code === 'string' && code.startsWith('SQLITE_')) {
+    return new Error(`cannot use the database ${dbPath}: ${error.message} (${code})`, { cause: error });
+  }
+  return error;
 }
 
 const SERVE_OPTIONS = {
@@ -75,5 +101,13 @@ const SERVE_OPTIONS = {
   'redis-failure': { type: 'string' },
   'redis-timeout': { type: 'string' },
   'redis-prefix': { type: 'string' },
+  'keep-alive-timeout': { type: 'string' },
+  'headers-timeout': { type: 'string' },
+  'request-timeout': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
+  'cors-origin': { type: 'string' },
+  'metrics-host': { type: 'string' },
+  'metrics-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;

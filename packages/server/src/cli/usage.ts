@@ -10,9 +10,16 @@ Commands
   apps disable <application_id> [--json]
   apps enable <application_id> [--json]
   apps delete <application_id> [--json]
-  apps rotate-secret <application_id> [--json]
+  apps rotate-secret <application_id> [--grace <duration>] [--json]
+                                          new secret (printed once); the old one keeps working for
+                                          the grace (default 0 = stops at once; 90s, 15m, 24h, 7d, at most 30d)
+  apps revoke-secret <application_id> <secret_id> [--json]
+                                          end the old secret at once, before its grace is over (IDs: apps show)
   apps revoke-tokens <application_id> [--json]
-  keys rotate [--json]
+  keys rotate [--alg EdDSA|ES256|RS256] [--publish-ahead <duration>] [--json]
+                                          new signing key (default EdDSA): in the JWKS at once, signs
+                                          after the publish-ahead (default 10m; 0 = at once)
+  keys list [--json]                      signing keys and their state (next, current, retired)
   api-keys create --name <name> [--json]  new admin API key (printed once)
   api-keys list [--json]
   api-keys revoke <id> [--json]
@@ -35,6 +42,15 @@ serve options (flag, environment variable, default)
   --redis-failure <mode>         SMSCX_REDIS_FAILURE        open (Redis unreachable: open = count per instance, closed = 503)
   --redis-timeout <ms>           SMSCX_REDIS_TIMEOUT_MS     50 (longest wait for Redis in a request)
   --redis-prefix <prefix>        SMSCX_REDIS_PREFIX         smscx-oauth: (prefix of every Redis key)
+  --keep-alive-timeout <ms>      SMSCX_KEEP_ALIVE_TIMEOUT_MS 5000 (an idle keep-alive connection is closed after)
+  --headers-timeout <ms>         SMSCX_HEADERS_TIMEOUT_MS   10000 (a request's headers must all arrive within)
+  --request-timeout <ms>         SMSCX_REQUEST_TIMEOUT_MS   15000 (a whole request, body included, must arrive within)
+  --max-connections <n>          SMSCX_MAX_CONNECTIONS      open-file limit less 10% (at least 128), at most 10000, per process;
+                                                            when full, the connection idle the longest is closed for a new one
+  --shutdown-timeout <duration>  SMSCX_SHUTDOWN_TIMEOUT     10s (SIGTERM/SIGINT: longest wait for requests in flight)
+  --cors-origin <origins>        SMSCX_CORS_ORIGINS         none (browser origins allowed to get tokens, e.g. https://app.example.com)
+  --metrics-host <host>          SMSCX_METRICS_HOST         127.0.0.1 (interface of the metrics listener)
+  --metrics-port <port>          SMSCX_METRICS_PORT         none: no metrics (Prometheus GET /metrics on this port, never the public one)
 
 apps, keys, api-keys and audit options
   --db <path|url>                SMSCX_DB                   ./data/smscx-oauth.db (or postgres://user@host:5432/db)

@@ -1,16 +1,23 @@
 import { DEFAULT_SCOPES } from '../domain/scopes.js';
 import {
   ConfigError,
+  defaultMaxConnections,
   defaultPepperFile,
   defaultWorkers,
   type LogLevel,
+  openFileLimit,
+  parseConnectionTimeout,
+  parseCorsOrigins,
   parseLogLevel,
+  parseMaxConnections,
+  parseMetricsPort,
   parsePort,
   parseRateLimit,
   parseRedisFailure,
   parseRedisTimeout,
   parseRedisUrl,
   parseScopeCatalogue,
+  parseShutdownTimeout,
   parseTrustedProxies,
   parseWorkers,
   type RateLimitSetting,
@@ -38,6 +45,13 @@ import {
  * | `--redis-failure` | `SMSCX_REDIS_FAILURE` | `open` (count per instance while Redis is away; `closed`: 503) |
  * | `--redis-timeout` | `SMSCX_REDIS_TIMEOUT_MS` | `50` (longest wait for Redis in a request, ms) |
  * | `--redis-prefix` | `SMSCX_REDIS_PREFIX` | `smscx-oauth:` (prefix of every Redis key) |
+ * | `--keep-alive-timeout` | `SMSCX_KEEP_ALIVE_TIMEOUT_MS` | `5000` (an idle keep-alive connection is closed after, ms) |
+ * | `--headers-timeout` | `SMSCX_HEADERS_TIMEOUT_MS` | `10000` (longest wait for a request's headers, ms) |
+ * | `--request-timeout` | `SMSCX_REQUEST_TIMEOUT_MS` | `15000` (longest wait for a whole request, body included, ms) |
+ * | `--max-connections` | `SMSCX_MAX_CONNECTIONS` | the open-file limit less a tenth (at least 128), at most 10,000; 1,000 where unknown (per process) |
+ * | `--shutdown-timeout` | `SMSCX_SHUTDOWN_TIMEOUT` | `10s` (longest drain on SIGTERM/SIGINT before busy connections are closed) |
+ * | `--metrics-host` | `SMSCX_METRICS_HOST` | `127.0.0.1` (interface of the metrics listener) |
+ * | `--metrics-port` | `SMSCX_METRICS_PORT` | none: no metrics listener (`GET /metrics` on this port when set) |
  *
  * @module
  */
@@ -67,6 +81,32 @@ export interface ServerConfig {
   readonly trustProxy: readonly string[];
   /** Rate limits counted in Redis, shared by every instance; undefined: per instance. */
   readonly redis: RedisLimitsConfig | undefined;
+  /** Timeouts and the cap of this process's connections. */
+  readonly connections: ConnectionsConfig;
+  /** Longest drain on SIGTERM/SIGINT (ms) before connections still busy are closed. */
+  readonly shutdownTimeoutMs: number;
+  /** Browser origins allowed to call the token and applications endpoints (CORS); empty: none. */
+  readonly corsOrigins: readonly string[];
+  /** Where Prometheus metrics are served (`GET /metrics`); undefined: nowhere (the default). */
+  readonly metrics: MetricsListenerConfig | undefined;
+}
+
+/** `--metrics-host` and `--metrics-port`: the metrics listener, apart from the public port. */
+export interface MetricsListenerConfig {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `--keep-alive-timeout`, `--headers-timeout`, `--request-timeout`, `--max-connections`. */
+export interface ConnectionsConfig {
+  /** An idle keep-alive connection is closed after this long (ms). */
+  readonly keepAliveTimeoutMs: number;
+  /** A connection whose request headers have not all arrived after this long is closed (ms). */
+  readonly headersTimeoutMs: number;
+  /** A connection whose request (headers and body) has not all arrived after this long is closed (ms). */
+  readonly requestTimeoutMs: number;
+  /** Most open connections of one server process; at the cap the oldest idle one makes room. */
+  readonly maxConnections: number;
 }
 
 /** `--redis` and the options that only apply with it. */
@@ -98,6 +138,14 @@ export const ENV = {
   redisFailure: 'SMSCX_REDIS_FAILURE',
   redisTimeout: 'SMSCX_REDIS_TIMEOUT_MS',
   redisPrefix: 'SMSCX_REDIS_PREFIX',
+  keepAliveTimeout: 'SMSCX_KEEP_ALIVE_TIMEOUT_MS',
+  headersTimeout: 'SMSCX_HEADERS_TIMEOUT_MS',
+  requestTimeout: 'SMSCX_REQUEST_TIMEOUT_MS',
+  maxConnections: 'SMSCX_MAX_CONNECTIONS',
+  shutdownTimeout: 'SMSCX_SHUTDOWN_TIMEOUT',
+  corsOrigins: 'SMSCX_CORS_ORIGINS',
+  metricsHost: 'SMSCX_METRICS_HOST',
+  metricsPort: 'SMSCX_METRICS_PORT',
 } as const;
 
 /** Defaults of every option that has one. */
@@ -112,6 +160,11 @@ export const DEFAULTS = {
   redisFailure: 'open',
   redisTimeoutMs: '50',
   redisPrefix: 'smscx-oauth:',
+  keepAliveTimeoutMs: '5000',
+  headersTimeoutMs: '10000',
+  requestTimeoutMs: '15000',
+  shutdownTimeout: '10s',
+  metricsHost: '127.0.0.1',
 } as const;
 
 /** Raw option values as given on the command line (undefined = not given). */
@@ -132,6 +185,14 @@ export interface ConfigInput {
   readonly redisFailure?: string | undefined;
   readonly redisTimeout?: string | undefined;
   readonly redisPrefix?: string | undefined;
+  readonly keepAliveTimeout?: string | undefined;
+  readonly headersTimeout?: string | undefined;
+  readonly requestTimeout?: string | undefined;
+  readonly maxConnections?: string | undefined;
+  readonly shutdownTimeout?: string | undefined;
+  readonly corsOrigins?: string | undefined;
+  readonly metricsHost?: string | undefined;
+  readonly metricsPort?: string | undefined;
 }
 
 /**
@@ -197,6 +258,62 @@ export function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = proce
     workers: parseWorkers(pick('workers') ?? String(defaultWorkers())),
     trustProxy: parseTrustedProxies(pick('trustProxy') ?? ''),
     redis: resolveRedis(pick),
+    connections: resolveConnections(pick),
+    shutdownTimeoutMs: parseShutdownTimeout(pick('shutdownTimeout') ?? DEFAULTS.shutdownTimeout),
+    corsOrigins: parseCorsOrigins(pick('corsOrigins') ?? ''),
+    metrics: resolveMetrics(pick),
+  };
+}
+
+/**
+ * `--metrics-port` (off unless set) and `--metrics-host`; the host without the port is a mistake
+ * worth saying, and so is the public port's own number (both would listen on it).
+ */
+function resolveMetrics(
+  pick: (key: keyof typeof ENV) => string | undefined,
+): MetricsListenerConfig | undefined {
+  const port = pick('metricsPort');
+  if (port === undefined) {
+    if (pick('metricsHost') !== undefined)
+      throw new ConfigError(`${ENV.metricsHost} (or its flag) needs --metrics-port`);
+    return undefined;
+  }
+  const metricsPort = parseMetricsPort(port);
+  if (metricsPort !== 0 && metricsPort === parsePort(pick('port') ?? String(DEFAULTS.port))) {
+    throw new ConfigError(
+      'metrics port must differ from the server port (metrics are never served on the public port)',
+    );
+  }
+  return { host: pick('metricsHost') ?? DEFAULTS.metricsHost, port: metricsPort };
+}
+
+/** The connection timeouts and cap; a headers timeout longer than the request timeout is a mistake. */
+function resolveConnections(pick: (key: keyof typeof ENV) => string | undefined): ConnectionsConfig {
+  const headersTimeoutMs = parseConnectionTimeout(
+    pick('headersTimeout') ?? DEFAULTS.headersTimeoutMs,
+    'headers timeout',
+  );
+  const requestTimeoutMs = parseConnectionTimeout(
+    pick('requestTimeout') ?? DEFAULTS.requestTimeoutMs,
+    'request timeout',
+  );
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      `the headers timeout (${headersTimeoutMs} ms) must not be longer than the request timeout (${requestTimeoutMs} ms)`,
+    );
+  }
+  const maxConnections = pick('maxConnections');
+  return {
+    keepAliveTimeoutMs: parseConnectionTimeout(
+      pick('keepAliveTimeout') ?? DEFAULTS.keepAliveTimeoutMs,
+      'keep-alive timeout',
+    ),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnections:
+      maxConnections === undefined
+        ? defaultMaxConnections(openFileLimit())
+        : parseMaxConnections(maxConnections),
   };
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -194,4 +195,134 @@ export function parseSince(value: string, name: string, now: number = Date.now()
     sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMins));
   const millis = Math.floor(Number(`0.${match[7] ?? '0'}`) * 1000);
   return date.getTime() + ((hour! * 60 + minute! - offset) * 60 + second!) * 1000 + millis;
+}
+
+/** Longest keep-alive, headers or request timeout the flags accept (ms): ten minutes. */
+export const MAX_CONNECTION_TIMEOUT_MS = 600_000;
+
+/**
+ * Parses `--keep-alive-timeout`, `--headers-timeout` or `--request-timeout`: whole
+ * milliseconds, 1 to {@link MAX_CONNECTION_TIMEOUT_MS} (0, "never", is not offered: a
+ * connection that is never timed out is what a slow client holds forever). @throws ConfigError
+ */
+export function parseConnectionTimeout(value: string, name: string): number {
+  const ms = Number(value);
+  if (!/^\d{1,6}$/.test(value) || ms < 1 || ms > MAX_CONNECTION_TIMEOUT_MS) {
+    throw new ConfigError(
+      `${name} must be an integer number of milliseconds, 1-${MAX_CONNECTION_TIMEOUT_MS}`,
+    );
+  }
+  return ms;
+}
+
+/** Most connections `--max-connections` accepts, per process. */
+export const MAX_MAX_CONNECTIONS = 1_000_000;
+
+/** Parses `--max-connections`: open connections per server process, 1 to 1,000,000. @throws ConfigError */
+export function parseMaxConnections(value: string): number {
+  const count = Number(value);
+  if (!/^\d{1,7}$/.test(value) || count < 1 || count > MAX_MAX_CONNECTIONS) {
+    throw new ConfigError(`max connections must be an integer 1-${MAX_MAX_CONNECTIONS}`);
+  }
+  return count;
+}
+
+/** The default `--max-connections` where the open-file limit cannot be read (not Linux). */
+export const FALLBACK_MAX_CONNECTIONS = 1000;
+/** The default `--max-connections` never goes above this, however high the open-file limit. */
+export const DEFAULT_MAX_CONNECTIONS_CAP = 10_000;
+/**
+ * Files kept out of the connections' share of the open-file limit, at least: the database
+ * (SQLite's file, WAL and shared memory, or PostgreSQL's pool of 10), stdout and stderr, Redis,
+ * the cluster channel, Node's own (epoll, signals, worker threads), and connections accepted
+ * in one burst before the idle ones they push out are closed.
+ */
+export const MIN_FILE_HEADROOM = 128;
+
+/**
+ * This process's open-file limit (the soft limit, which Node raises to the hard one at start),
+ * read from `/proc/self/limits`; `Infinity` when unlimited, undefined when it cannot be read.
+ */
+export function openFileLimit(
+  read: () => string = () => readFileSync('/proc/self/limits', 'utf8'),
+): number | undefined {
+  let text: string;
+  try {
+    text = read();
+  } catch {
+    return undefined;
+  }
+  const soft = /^Max open files\s+(\S+)/m.exec(text)?.[1];
+  if (soft === undefined) return undefined;
+  if (soft === 'unlimited') return Number.POSITIVE_INFINITY;
+  const limit = Number(soft);
+  return Number.isSafeInteger(limit) && limit > 0 ? limit : undefined;
+}
+
+/**
+ * The default `--max-connections` of a server process given its open-file limit
+ * ({@link openFileLimit}): the limit less a headroom of
+ * a tenth (at least {@link MIN_FILE_HEADROOM}), at most {@link DEFAULT_MAX_CONNECTIONS_CAP};
+ * {@link FALLBACK_MAX_CONNECTIONS} when the limit is unknown. 1,024 files give 896 connections.
+ */
+export function defaultMaxConnections(limit: number | undefined): number {
+  if (limit === undefined) return FALLBACK_MAX_CONNECTIONS;
+  if (!Number.isFinite(limit)) return DEFAULT_MAX_CONNECTIONS_CAP;
+  const headroom = Math.max(MIN_FILE_HEADROOM, Math.ceil(limit / 10));
+  return Math.min(Math.max(limit - headroom, 16), DEFAULT_MAX_CONNECTIONS_CAP);
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
+
+/** Longest `--shutdown-timeout`: ten minutes. */
+export const MAX_SHUTDOWN_TIMEOUT_MS = 600_000;
+
+/**
+ * Parses `--shutdown-timeout`: a duration such as `10s`, `1500ms` or `2m`; a bare number is
+ * seconds. 0 to ten minutes (0: connections still busy when the server stops are closed at once).
+ * Returns milliseconds. @throws ConfigError
+ */
+export function parseShutdownTimeout(value: string): number {
+  const match = /^(\d{1,7})(ms|s|m)?$/.exec(value.trim());
+  const ms = match === null ? Number.NaN : Number(match[1]) * DURATION_UNITS_MS[match[2] ?? 's']!;
+  if (!(ms >= 0 && ms <= MAX_SHUTDOWN_TIMEOUT_MS)) {
+    throw new ConfigError(
+      'shutdown timeout must be a duration of at most 10m, e.g. 10s, 1500ms, 2m (a bare number is seconds)',
+    );
+  }
+  return ms;
+}
+
+/**
+ * Parses `--cors-origin`: comma-separated browser origins (`https://app.example.com`,
+ * `http://localhost:5173`), each a scheme, a host and an optional port, nothing else. `*` is
+ * refused: a token endpoint should name the applications allowed to call it. @throws ConfigError
+ */
+export function parseCorsOrigins(value: string): string[] {
+  const origins = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(
+        `cors origin must list origins like https://app.example.com or http://localhost:5173 (got ${JSON.stringify(origin.slice(0, 64))})`,
+      );
+    }
+  }
+  return origins;
+}
+
+/** Parses `--metrics-port`: a TCP port, 0 for any free one (printed at start). @throws ConfigError */
+export function parseMetricsPort(value: string): number {
+  const port = Number(value);
+  if (!/^\d{1,5}$/.test(value) || port > 65535)
+    throw new ConfigError('metrics port must be an integer 0-65535');
+  return port;
 }

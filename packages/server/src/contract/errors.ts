@@ -12,7 +12,8 @@ export type ApiErrorType =
   | 'rate_limit'
   | 'server_error'
   | 'service_unavailable'
-  | 'invalid_api_key';
+  | 'invalid_api_key'
+  | 'conflict';
 
 /** Base of the `uri` member: the docs section is the error type, e.g. `https://docs.sms.cx/#invalid_scope`. */
 export const ERROR_DOCS_BASE = 'https://docs.sms.cx/#';
@@ -106,4 +107,37 @@ export const Errors = {
   signingKeyNotFound: new ApiError(404, 'not_found', 1604, 'No signing key with this ID'),
   /** The admin API's bodies are JSON. */
   jsonContentType: invalidRequest('Content-Type must be application/json'),
+  /** 404 of the admin API for a secret ID that names no working secret of the application. */
+  secretNotFound: new ApiError(404, 'not_found', 1604, 'The application has no working secret with this ID'),
+  /** 409: a rotation while the previous secret is in its grace period (at most two secrets). */
+  twoSecrets: new ApiError(
+    409,
+    'conflict',
+    1609,
+    'The application already has two secrets: revoke the previous one first (DELETE .../secrets/{secret_id}) or rotate once its grace period is over',
+  ),
+  /** 409: revoking the current secret, which only a rotation replaces. */
+  currentSecret: new ApiError(
+    409,
+    'conflict',
+    1609,
+    'This is the current secret: rotate the secret to replace it (with no grace period the old one stops at once)',
+  ),
+  /**
+   * A write on the request path (a revocation, an admin API change) could not get the database's
+   * write lock within the server's short bound (another process holds it): nothing was written.
+   */
+  databaseBusy: new ApiError(503, 'service_unavailable', 1656, 'The database is busy; try again shortly'),
+  /** An HTTP/1.1 request without `Host` (RFC 9112 §3.2); HTTP/1.0 needs none. */
+  missingHost: invalidRequest('The Host header is required (HTTP/1.1)'),
+  /**
+   * A body with a `Content-Encoding` other than `identity` (gzip, deflate, br, ...): bodies are
+   * read as sent, never decompressed (RFC 9110 §15.5.16), so it would be misread.
+   */
+  contentEncoding: new ApiError(
+    415,
+    'invalid_request',
+    1615,
+    'Content-Encoding is not supported (send the body unencoded)',
+  ),
 } as const;

@@ -47,6 +47,8 @@ export const ADMIN_APPLICATION_DISABLE_PATH = `${ADMIN_APPLICATION_PATH}/disable
 export const ADMIN_APPLICATION_ENABLE_PATH = `${ADMIN_APPLICATION_PATH}/enable`;
 /** `POST`: a new secret for an application. */
 export const ADMIN_APPLICATION_ROTATE_SECRET_PATH = `${ADMIN_APPLICATION_PATH}/rotate-secret`;
+/** `DELETE`: end one of an application's secrets (the previous one, in its grace period) at once. */
+export const ADMIN_APPLICATION_SECRET_PATH = `${ADMIN_APPLICATION_PATH}/secrets/:secret_id`;
 /** `POST`: revoke every token of an application issued so far. */
 export const ADMIN_APPLICATION_REVOKE_TOKENS_PATH = `${ADMIN_APPLICATION_PATH}/revoke-tokens`;
 /** `GET`: the signing keys. */
@@ -71,9 +73,19 @@ export const ADMIN_ROUTE_METHODS: ReadonlyArray<readonly [path: string, methods:
   [ADMIN_APPLICATION_DISABLE_PATH, ['POST']],
   [ADMIN_APPLICATION_ENABLE_PATH, ['POST']],
   [ADMIN_APPLICATION_ROTATE_SECRET_PATH, ['POST']],
+  [ADMIN_APPLICATION_SECRET_PATH, ['DELETE']],
   [ADMIN_APPLICATION_REVOKE_TOKENS_PATH, ['POST']],
   [ADMIN_KEYS_PATH, ['GET', 'HEAD']],
   [ADMIN_KEYS_ROTATE_PATH, ['POST']],
   [ADMIN_KEY_PATH, ['GET', 'HEAD']],
   [ADMIN_AUDIT_PATH, ['GET', 'HEAD']],
 ];
+
+/** `GET`: liveness, the process answers (no authentication, no rate limit, never logged). */
+export const HEALTHZ_PATH = '/healthz';
+/** `GET`: readiness: the database is reachable, changes are followed, Redis answers (when configured). */
+export const READYZ_PATH = '/readyz';
+/** The health endpoints, GET and HEAD only. */
+export const HEALTH_PATHS: ReadonlySet<string> = new Set([HEALTHZ_PATH, READYZ_PATH]);
+/** `GET`: Prometheus metrics, on the metrics listener only (`--metrics-port`), never the public port. */
+export const METRICS_PATH = '/metrics';

@@ -15,6 +15,25 @@ export function isApplicationId(value: string): boolean {
   return APPLICATION_ID_PATTERN.test(value);
 }
 
+const SECRET_ID_PATTERN = /^sc_[0-9a-f]{12}$/;
+
+/**
+ * Makes a new secret ID: `sc_` and 12 lowercase hex characters (6 random bytes). Public: it
+ * names one of an application's secrets (`apps show`, `apps revoke-secret`) and says nothing of
+ * the secret. Unique within an application, which is all it needs to be.
+ */
+export function newSecretId(): string {
+  return `sc_${randomBytes(SECRET_ID_BYTES).toString('hex')}`;
+}
+
+/** Tells whether `value` has the shape of a secret ID (`sc_` and 12 lowercase hex characters). */
+export function isSecretId(value: string): boolean {
+  return SECRET_ID_PATTERN.test(value);
+}
+
+/** The random bytes of a secret ID (its 12 hex characters). */
+export const SECRET_ID_BYTES = 6;
+
 // One pooled buffer of random bytes, refilled when used up: a JWT ID per token is on the hot
 // path and a single 4 KiB fill is far cheaper than 256 separate 16-byte calls.
 const JTI_BYTES = 16;

@@ -18,7 +18,9 @@ export class PepperedHmac {
   readonly #innerStart: Int32Array;
   readonly #outerStart: Int32Array;
   readonly #state = new Int32Array(8);
-  readonly #digest = Buffer.alloc(DIGEST_BYTES);
+  // The digest's 32 bytes, also seen as eight 32-bit words (platform byte order) for comparisons.
+  readonly #digestWords = new Uint32Array(DIGEST_BYTES / 4);
+  readonly #digest = Buffer.from(this.#digestWords.buffer);
   readonly #outerBlock = new Uint8Array(BLOCK_BYTES);
   #message = Buffer.alloc(4 * BLOCK_BYTES);
 
@@ -55,6 +57,16 @@ export class PepperedHmac {
     compress(state, this.#outerBlock, 0);
     writeState(state, this.#digest);
     return this.#digest;
+  }
+
+  /**
+   * {@link digest}'s 32 bytes as eight 32-bit words in the platform's byte order (as a
+   * `Uint32Array` over stored bytes reads them), in an array this object reuses: compare it right
+   * away, before the next call.
+   */
+  digestWords(secret: string): Uint32Array {
+    this.digest(secret);
+    return this.#digestWords;
   }
 }
 

@@ -48,12 +48,60 @@ export function verifySecret(
 }
 
 /**
+ * Which stored secret a presented one matched: an application has a current secret and, after a
+ * rotation with a grace period, a previous one (the token endpoint's check is
+ * `ApplicationCache.matchSecret`).
+ */
+export type SecretMatch = typeof NO_SECRET | typeof CURRENT_SECRET | typeof PREVIOUS_SECRET;
+/** It matched no secret of the application (or the application is unknown). */
+export const NO_SECRET = 0;
+/** It matched the application's current secret. */
+export const CURRENT_SECRET = 1;
+/** It matched the application's previous secret, within its grace period. */
+export const PREVIOUS_SECRET = 2;
+
+/**
  * Reads the pepper from `path`, creating it (32 random bytes, mode 0600, parent folder
  * included) when it does not exist. The server and the admin CLI must read the same file.
+ *
+ * This does not know which database the pepper belongs to: the server and the admin commands
+ * use `openPepper` (`keys/pepper-guard.ts`), which makes a pepper only for a new, empty
+ * database and refuses one that does not match the database's.
  *
  * @throws Error when the file exists but does not hold exactly 32 bytes.
  */
 export function loadOrCreatePepper(path: string): Buffer {
+  return readPepper(path) ?? createPepper(path);
+}
+
+/**
+ * Reads the pepper file at `path`; undefined when there is no such file.
+ *
+ * @throws Error (one line, naming the path, never the content) when the file cannot be read or
+ *   does not hold exactly 32 bytes.
+ */
+export function readPepper(path: string): Buffer | undefined {
+  let pepper: Buffer;
+  try {
+    pepper = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new Error(`cannot read the pepper file ${path}: ${code ?? (error as Error).message}`);
+  }
+  if (pepper.length !== PEPPER_BYTES) {
+    throw new Error(
+      `pepper file ${path} must hold exactly ${PEPPER_BYTES} bytes (it holds ${pepper.length})`,
+    );
+  }
+  return pepper;
+}
+
+/**
+ * Creates the pepper file at `path`: 32 random bytes, mode 0600 (parent folder included). When
+ * another process created it first, returns theirs.
+ */
+export function createPepper(path: string): Buffer {
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
     try {
@@ -64,11 +112,21 @@ export function loadOrCreatePepper(path: string): Buffer {
     }
     chmodSafe(path);
   }
-  const pepper = readFileSync(path);
-  if (pepper.length !== PEPPER_BYTES) {
-    throw new Error(`pepper file ${path} must hold exactly ${PEPPER_BYTES} bytes`);
-  }
+  const pepper = readPepper(path);
+  if (pepper === undefined) throw new Error(`cannot create the pepper file ${path}`);
   return pepper;
+}
+
+/** What a pepper's fingerprint is the HMAC of. */
+const FINGERPRINT_LABEL = 'smscx-oauth pepper fingerprint';
+
+/**
+ * The fingerprint a database records of its pepper: HMAC-SHA-256(pepper, a fixed label). It
+ * tells whether a pepper file is the database's own, and reveals nothing of the pepper (finding
+ * a pepper that matches it means guessing 256 random bits).
+ */
+export function pepperFingerprint(pepper: Buffer): Buffer {
+  return createHmac('sha256', pepper).update(FINGERPRINT_LABEL).digest();
 }
 
 function chmodSafe(path: string): void {

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import type { ApplicationCache, CachedApplication } from '../cache/application-cache.js';
 import { Errors } from '../contract/errors.js';
 import { PepperedHmac } from '../domain/secret-hmac.js';
-import { verifySecret } from '../domain/secrets.js';
+import { NO_SECRET } from '../domain/secrets.js';
 import { type TokenRateLimits, whenSettled } from '../limits/index.js';
 import { sendApiError } from './error-handler.js';
 import { decodeFormComponent } from './form-body.js';
@@ -70,20 +70,25 @@ export type ClientAuthResult =
 const INVALID: ClientAuthResult = { outcome: 'invalid' };
 
 /**
- * Authenticates a client from its Authorization header against the in-memory applications.
- * An unknown ID costs the same HMAC and constant-time compare as a wrong secret, and both
- * give the same result; "disabled" is only revealed after the secret was verified.
+ * Authenticates a client from its Authorization header against the in-memory applications, at
+ * `now` (epoch ms: a previous secret is accepted until its grace period ends). Its current and
+ * previous secrets are both compared, in constant time, whichever matches; an unknown ID costs
+ * the same HMAC and comparisons as a wrong secret, and both give the same result; "disabled" is
+ * only revealed after the secret was verified. The secret that matched is noted in memory for
+ * its `last_used_at` (written later, off this path: `sync/secret-use.ts`).
  */
 export function authenticateClient(
   header: string | undefined,
   applications: ApplicationCache,
   secretHmac: PepperedHmac,
+  now: number,
 ): ClientAuthResult {
   const credentials = parseBasicCredentials(header);
   if (credentials === undefined) return INVALID;
   const application = applications.get(credentials.id);
-  const storedHash = application === undefined ? undefined : applications.secretHash(application);
-  if (!verifySecret(secretHmac, credentials.secret, storedHash) || application === undefined) return INVALID;
+  const matched = applications.matchSecret(application, secretHmac, credentials.secret, now);
+  if (matched === NO_SECRET || application === undefined) return INVALID;
+  applications.noteSecretUse(application, matched);
   return application.active
     ? { outcome: 'authenticated', application }
     : { outcome: 'disabled', application };
@@ -108,7 +113,7 @@ export interface ClientAuthenticationDeps {
   readonly applications: ApplicationCache;
   readonly pepper: Buffer;
   readonly limits: TokenRateLimits;
-  /** The clock of the rate-limit headers. */
+  /** The clock of the rate-limit headers and of the previous secrets' grace periods. */
   readonly now: () => number;
 }
 
@@ -161,7 +166,7 @@ export function clientAuthentication(
       sendApiError(reply, Errors.rateLimit);
       return;
     }
-    const result = authenticateClient(request.headers.authorization, applications, secretHmac);
+    const result = authenticateClient(request.headers.authorization, applications, secretHmac, now());
     if (result.outcome !== 'invalid') {
       verified(result, request, reply, done);
       return;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, Errors } from '../contract/errors.js';
+import { DatabaseBusyError } from '../storage/types.js';
 
 /** Sends an {@link ApiError} as the SMS.CX envelope. */
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
@@ -15,6 +16,8 @@ export function toApiError(error: unknown): ApiError {
   if (status === 413) return Errors.bodyTooLarge;
   // Fastify's own 4xx (bad Content-Length, aborted body, ...) are client mistakes.
   if (typeof status === 'number' && status >= 400 && status < 500) return Errors.badRequest;
+  // A write that could not get another process's SQLite write lock in time: nothing was written.
+  if (error instanceof DatabaseBusyError) return Errors.databaseBusy;
   return Errors.serverError;
 }
 
@@ -30,8 +33,13 @@ export function registerErrorHandler(app: FastifyInstance): void {
         'client error',
       );
     }
+    // Another process held the write lock too long: worth a warning, with no stack.
+    if (apiError === Errors.databaseBusy)
+      request.log.warn('database busy: the write lock was not free in time');
     // A 503 is a known, passing state (logged once by whoever knows why); say when to come back.
     if (apiError.status === 503) reply.header('retry-after', 1);
+    // RFC 9110 §12.5.3: a 415 for a content coding says which codings are accepted.
+    if (apiError === Errors.contentEncoding) reply.header('accept-encoding', 'identity');
     return sendApiError(reply, apiError);
   });
 }

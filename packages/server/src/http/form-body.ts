@@ -13,7 +13,18 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
  */
 export function registerRawBody(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  const keepRaw = (_request: unknown, body: string | Buffer, done: (error: null, body: string) => void) => {
+  const keepRaw = (
+    request: FastifyRequest,
+    body: string | Buffer,
+    done: (error: ApiError | null, body?: string) => void,
+  ) => {
+    // A compressed body read as text would be misread (a gzip body that happens to be plain
+    // text would even work): refused, after authentication like every body error.
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && !isIdentityEncoding(encoding)) {
+      done(Errors.contentEncoding);
+      return;
+    }
     done(null, body as string);
   };
   // The same raw parser under the form type too: Fastify caches the parser of an exact
@@ -21,6 +32,19 @@ export function registerRawBody(app: FastifyInstance): void {
   // request to find none.
   app.addContentTypeParser(FORM_CONTENT_TYPE, { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, keepRaw);
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, keepRaw);
+}
+
+/**
+ * Tells whether a `Content-Encoding` header leaves the body as sent: empty, or only `identity`
+ * codings (`identity`, `Identity, identity`). Anything else (gzip, deflate, br, x-gzip, an
+ * unknown coding) is an encoding this server does not undo.
+ */
+export function isIdentityEncoding(header: string): boolean {
+  for (const coding of header.split(',')) {
+    const name = coding.trim();
+    if (name !== '' && name.toLowerCase() !== 'identity') return false;
+  }
+  return true;
 }
 
 /** Tells whether a Content-Type header names `application/x-www-form-urlencoded` (parameters allowed). */

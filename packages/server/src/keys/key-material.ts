@@ -217,6 +217,7 @@ function signingKeyRecord(
     publicJwk: JSON.stringify(publicJwk),
     privateKeyEncrypted: encryptPrivateKey(pepper, der, publicJwk.kid),
     createdAt: now,
+    activatesAt: now,
     retiredAt: null,
   };
 }

@@ -6,7 +6,10 @@
 export const RETIRED_KEY_RETENTION_MS = (7 + 1) * 24 * 60 * 60 * 1000;
 
 /**
- * Tells whether a key retired at `retiredAt` must still be published.
+ * Tells whether a key retired at `retiredAt` must still be published. Retention counts from the
+ * instant the key stopped signing (the activation of its successor), so a key whose `retiredAt`
+ * is still ahead (it signs until its `next` successor activates) is published, as are `next` and
+ * `current` keys (`retiredAt` null).
  *
  * @param anyNeverExpiring - whether some application has token expiration `never`
  */

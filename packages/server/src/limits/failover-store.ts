@@ -50,6 +50,11 @@ export class FailoverStore implements WindowStore {
     await Promise.all([this.shared.close(), this.fallback.close()]);
   }
 
+  /** PINGs Redis (readiness): rejects while it is unreachable or slow; counts nothing, changes no mode. */
+  pingRedis(): Promise<void> {
+    return this.shared.ping();
+  }
+
   hitApplication(application: RateLimitedApplication, now: number): MaybePromise<Window> {
     return this.count(
       () => this.shared.hitApplication(application),

@@ -103,6 +103,14 @@ export class RedisWindowStore implements WindowStore {
     return this.commands.status === 'ready';
   }
 
+  /**
+   * One PING on the command connection, bounded like a count: rejects at once while the
+   * connection is down, and after `timeoutMs` when Redis does not answer (readiness).
+   */
+  async ping(): Promise<void> {
+    await this.bounded(this.commands.ping());
+  }
+
   /** Hears every change of availability of the command connection (one call per change). */
   onAvailability(listener: (availability: RedisAvailability) => void): void {
     this.availabilityListener = listener;

@@ -12,6 +12,7 @@ import { registerApiKeyAuthentication } from '../http/api-key-authentication.js'
 import { registerClientAuthentication } from '../http/client-authentication.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { TokenRateLimits } from '../limits/index.js';
+import type { HealthChecks } from '../observability/index.js';
 import type { Storage } from '../storage/types.js';
 import type { ClientCredentialsGrant } from '../tokens/client-credentials.js';
 import type { Issuer } from '../tokens/issuer.js';
@@ -19,6 +20,7 @@ import type { AccessTokenChecker } from '../tokens/token-checker.js';
 import { registerAdminRoutes } from './admin/index.js';
 import { registerAdminPage } from './admin-page.js';
 import { registerApplicationsRoutes } from './applications.js';
+import { registerHealthRoutes } from './health.js';
 import { registerIntrospectRoute } from './introspect.js';
 import { registerJwksRoute } from './jwks.js';
 import { registerMetadataRoute } from './metadata.js';
@@ -39,13 +41,15 @@ export interface RouteDeps {
   readonly grant: ClientCredentialsGrant;
   readonly checker: AccessTokenChecker;
   readonly revoked: RevokedTokens;
+  readonly health: HealthChecks;
 }
 
 /**
  * Registers every endpoint: `POST /oauth/token`, `/oauth/revoke` and `/oauth/introspect` (HTTP
  * Basic), the JWKS, the RFC 8414 metadata, the SMS.CX `GET /applications/scopes` (Bearer token or
  * API key) and `GET /applications` (API key), the admin REST API under `/admin/v1` (API key), and
- * the admin web page at `/admin`, and the 404/405 answer for everything else.
+ * the admin web page at `/admin`, `GET /healthz` and `/readyz`, and the 404/405 answer for
+ * everything else.
  */
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   registerClientAuthentication(app);
@@ -58,5 +62,6 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   registerApplicationsRoutes(app, { ...deps, verifier: deps.checker.verifier });
   registerAdminRoutes(app, deps);
   registerAdminPage(app);
+  registerHealthRoutes(app, deps.health);
   registerNotFound(app, deps.limits, deps.now);
 }

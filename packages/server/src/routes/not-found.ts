@@ -6,6 +6,7 @@ import {
   APPLICATIONS_PATH,
   CLIENT_AUTHENTICATED_PATHS,
   GET_PATHS,
+  HEALTH_PATHS,
 } from '../contract/paths.js';
 import { setNoStore } from '../http/client-authentication.js';
 import { sendApiError } from '../http/error-handler.js';
@@ -44,7 +45,7 @@ export function registerNotFound(app: FastifyInstance, limits: TokenRateLimits, 
       reply.header('allow', 'POST');
       return sendApiError(reply, Errors.invalidMethod);
     }
-    if (GET_PATHS.has(path) || path === APPLICATIONS_PATH) {
+    if (GET_PATHS.has(path) || path === APPLICATIONS_PATH || HEALTH_PATHS.has(path)) {
       reply.header('allow', 'GET, HEAD');
       return sendApiError(reply, invalidMethodGet);
     }

@@ -41,35 +41,132 @@ export interface ApplicationRecord {
    * (the `id` of the SMS.CX applications list).
    */
   readonly number: number;
+  /**
+   * The current secret's ID (`sc_` and 12 hex characters, see `domain/ids.ts`): public, it names
+   * the secret in `apps show` and `apps revoke-secret`. `secretHash` and `secretHint` are its
+   * hash and hint.
+   */
+  readonly secretId: string;
+  /**
+   * When the current secret was made (epoch ms); null when unknown (a secret from before
+   * migration 6 that was neither made nor rotated since migration 4).
+   */
+  readonly secretCreatedAt: number | null;
+  /**
+   * When the current secret last authenticated a request, to the minute (epoch ms); null when
+   * it has not since migration 6. Written in the background (see {@link Storage.recordSecretUse}).
+   */
+  readonly secretLastUsedAt: number | null;
+  /**
+   * The secret before the current one, still accepted until its `expiresAt` (`apps rotate-secret
+   * --grace`); null when there is none. One past its `expiresAt` is refused and may stay here
+   * until the next rotation: compare `expiresAt` with the clock.
+   */
+  readonly previousSecret: PreviousSecretRecord | null;
+}
+
+/** The previous secret of an application (see {@link ApplicationRecord.previousSecret}). */
+export interface PreviousSecretRecord {
+  /** `sc_` and 12 hex characters. */
+  readonly id: string;
+  /** HMAC-SHA-256(pepper, secret), 32 bytes. */
+  readonly hash: Buffer;
+  readonly hint: string | null;
+  /** Epoch ms; null when unknown (as {@link ApplicationRecord.secretCreatedAt}). */
+  readonly createdAt: number | null;
+  /** The end of its grace period (epoch ms): it is accepted while the clock is before this. */
+  readonly expiresAt: number;
+  /** Epoch ms, to the minute; null when never used since migration 6. */
+  readonly lastUsedAt: number | null;
 }
 
 /** An application to store: everything but its number, which the storage gives. */
 export type NewApplicationRecord = Omit<ApplicationRecord, 'number'>;
 
-/** The fields an update may change; absent fields stay as they are. */
+/** The fields an update may change; absent fields stay as they are (secrets: see {@link Storage.rotateApplicationSecret}). */
 export interface ApplicationPatch {
   readonly name?: string;
-  readonly secretHash?: Buffer;
-  readonly secretHint?: string;
   readonly scopes?: readonly string[];
   readonly tokenExpiration?: TokenExpiration;
   readonly status?: ApplicationStatus;
   readonly tokensNotBefore?: number | null;
 }
 
+/** A new current secret (see {@link Storage.rotateApplicationSecret}). */
+export interface NewSecretRecord {
+  /** `sc_` and 12 hex characters. */
+  readonly id: string;
+  /** HMAC-SHA-256(pepper, secret), 32 bytes. */
+  readonly hash: Buffer;
+  readonly hint: string;
+  /** Epoch ms. */
+  readonly createdAt: number;
+}
+
+/** What {@link Storage.rotateApplicationSecret} does. */
+export interface SecretRotation {
+  readonly secret: NewSecretRecord;
+  /**
+   * Until when the replaced secret keeps working (epoch ms), as the previous secret; null (or an
+   * instant not after `now`) ends it at once.
+   */
+  readonly previousExpiresAt: number | null;
+  /** Epoch ms: the `updatedAt`, and the instant the previous secret's grace is judged at. */
+  readonly now: number;
+}
+
+/** The outcome of {@link Storage.rotateApplicationSecret}. */
+export type SecretRotationResult =
+  | { readonly outcome: 'rotated'; readonly application: ApplicationRecord }
+  /** No application with this ID. */
+  | { readonly outcome: 'not_found' }
+  /**
+   * Refused, nothing written: the previous secret still works at `now` (at most two secrets).
+   * `application` is as stored.
+   */
+  | { readonly outcome: 'two_secrets'; readonly application: ApplicationRecord };
+
+/** The outcome of {@link Storage.revokeApplicationSecret}. */
+export type SecretRevocationResult =
+  | { readonly outcome: 'revoked'; readonly application: ApplicationRecord }
+  /** No application with this ID. */
+  | { readonly outcome: 'not_found' }
+  /** The application has no working secret with this ID (an expired previous secret is gone). */
+  | { readonly outcome: 'no_such_secret'; readonly application: ApplicationRecord }
+  /** Refused: it names the current secret, which only a rotation replaces. */
+  | { readonly outcome: 'current_secret'; readonly application: ApplicationRecord };
+
+/** One secret that authenticated a request (see {@link Storage.recordSecretUse}). */
+export interface SecretUse {
+  readonly applicationId: string;
+  readonly secretId: string;
+  /** Epoch ms, to the minute. */
+  readonly usedAt: number;
+}
+
 /** A token signing key. The private half is stored encrypted (see `keys/key-material.ts`). */
 export interface SigningKeyRecord {
   /** Key ID: the RFC 7638 JWK thumbprint of the public key. */
   readonly kid: string;
-  /** JWS algorithm, `EdDSA`. */
+  /** JWS algorithm: `EdDSA` (Ed25519), `ES256` (P-256) or `RS256` (RSA 2048). */
   readonly alg: string;
   /** Public key as a JSON JWK string. */
   readonly publicJwk: string;
   /** Encrypted PKCS#8 private key (base64url; format owned by `keys/key-material.ts`). */
   readonly privateKeyEncrypted: string;
-  /** Unix epoch milliseconds. */
+  /** Unix epoch milliseconds. The key is published (in the JWKS) from then on. */
   readonly createdAt: number;
-  /** When a newer key replaced it (Unix epoch milliseconds); null for the current key. */
+  /**
+   * When it starts signing (Unix epoch milliseconds): `createdAt` plus the rotation's
+   * publish-ahead, so resource servers can fetch it first (`keys/schedule.ts`). Keys from before
+   * migration 7 have their `createdAt`.
+   */
+  readonly activatesAt: number;
+  /**
+   * When it stops signing (Unix epoch milliseconds): the activation of the key that replaces it,
+   * which is in the future while that key is `next`; null while no newer key is planned. Retired
+   * keys stay published for the retention period counted from this instant (`keys/retention.ts`).
+   */
   readonly retiredAt: number | null;
 }
 
@@ -223,12 +320,48 @@ export interface Storage {
    * the application is gone), recording `audit`; returns false when it did not exist.
    */
   deleteApplication(id: string, audit?: AuditEntry): Promise<boolean>;
+  /**
+   * Gives the application a new current secret, recording `audit` in the same transaction: the
+   * replaced one becomes the previous secret until `rotation.previousExpiresAt`, or stops at once
+   * (an expired previous secret is dropped). Refused (`two_secrets`, nothing written) while the
+   * previous secret still works at `rotation.now`: an application has at most two secrets.
+   */
+  rotateApplicationSecret(
+    id: string,
+    rotation: SecretRotation,
+    audit?: AuditEntry,
+  ): Promise<SecretRotationResult>;
+  /**
+   * Ends the application's previous secret `secretId` at once, recording `audit` in the same
+   * transaction. Refused for the current secret (`current_secret`); `no_such_secret` when no
+   * secret with this ID works at `now`. Nothing is written unless `revoked`.
+   */
+  revokeApplicationSecret(
+    id: string,
+    secretId: string,
+    now: number,
+    audit?: AuditEntry,
+  ): Promise<SecretRevocationResult>;
+  /**
+   * Records when secrets were last used, in one transaction: each `usedAt` only moves its secret's
+   * last use forward, and a secret that is gone is skipped. Bookkeeping, not a change: no
+   * change-log entry, no audit, `updatedAt` unchanged. SQLite waits for another process's write
+   * lock only briefly (better-sqlite3 waits on the calling thread) and then throws
+   * {@link DatabaseBusyError}, so the caller keeps the uses and tries again later.
+   */
+  recordSecretUse(uses: readonly SecretUse[]): Promise<void>;
 
-  /** Returns every signing key, newest first (the current key has `retiredAt` null). */
+  /**
+   * Returns every signing key, newest (latest `createdAt`) first. The newest planned key has
+   * `retiredAt` null; which key signs at an instant is `keys/schedule.ts`'s `signingKeyAt`.
+   */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   /**
-   * Makes `key` the current signing key: in one transaction, retires the current key(s)
-   * at `key.createdAt`, inserts `key` and records `audit`.
+   * Stores `key` as the successor of the key in force, in one transaction with `audit`, taking
+   * `key.createdAt` as the present: the key signing then (activated, not retired) is retired at
+   * `key.activatesAt`; a key still waiting for its activation (a `next` key this one replaces) is
+   * retired at `key.createdAt`, so it never signs; then `key` is inserted (its `retiredAt` is
+   * ignored: stored null).
    */
   rotateSigningKey(key: SigningKeyRecord, audit?: AuditEntry): Promise<void>;
   /** Deletes retired keys whose `retiredAt` is before `cutoff`; returns how many went. */
@@ -301,6 +434,42 @@ export interface Storage {
    */
   subscribeChanges(listener: () => void): Promise<(() => Promise<void>) | undefined>;
 
+  /**
+   * The fingerprint of the pepper this database was set up with (see `keys/pepper-guard.ts`),
+   * or null when none is recorded yet (a new database, or one from before migration 5).
+   */
+  getPepperFingerprint(): Promise<Buffer | null>;
+  /**
+   * Records `fingerprint` as the database's pepper fingerprint unless one is recorded already,
+   * atomically, and returns the one recorded now: `fingerprint`, or the earlier one (another
+   * process may have raced this one). Writes no change-log entry.
+   */
+  recordPepperFingerprint(fingerprint: Buffer, now?: number): Promise<Buffer>;
+
   /** Closes the connection; further calls fail. */
   close(): Promise<void>;
+}
+
+/** How a storage is opened (`openStorage`). */
+export interface StorageOptions {
+  /**
+   * How long a write waits for the write lock another process holds before failing with
+   * {@link DatabaseBusyError}. SQLite: default 5000 ms (the admin CLI). A server process opens
+   * its storage with a short bound: its writes are made on the request path (revocations, the
+   * admin API), and SQLite (better-sqlite3) waits synchronously, holding up every request of the
+   * process meanwhile. PostgreSQL applies it, when given, as the `lock_timeout` of its write
+   * transactions (by default a write waits as long as it takes, without blocking other requests).
+   */
+  readonly lockWaitMs?: number;
+}
+
+/**
+ * A write could not get the database's write lock within {@link StorageOptions.lockWaitMs}:
+ * another process holds it. Nothing was written; trying again shortly is safe.
+ */
+export class DatabaseBusyError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('the database is busy: another process holds its write lock; try again shortly', options);
+    this.name = 'DatabaseBusyError';
+  }
 }

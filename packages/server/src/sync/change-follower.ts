@@ -70,6 +70,7 @@ export class ChangeFollower {
   private running: Promise<void> | undefined;
   private pushed = false;
   private failing = false;
+  private caughtUp = 0;
   private readonly storage: Storage;
   private readonly handlers: ChangeHandlers;
   private readonly options: ChangeFollowerOptions;
@@ -84,6 +85,19 @@ export class ChangeFollower {
   /** The last change sequence number this process has applied. */
   get appliedSeq(): number {
     return this.lastSeq;
+  }
+
+  /** Whether following fails now: from a failed poll or heartbeat until one works again (readiness). */
+  get isFailing(): boolean {
+    return this.failing;
+  }
+
+  /**
+   * When this process last knew it had applied every change of the log (epoch ms): the start of
+   * the read that found no more, or of the full load. How current it is (readiness, the lag metric).
+   */
+  get caughtUpAt(): number {
+    return this.caughtUp;
   }
 
   /**
@@ -104,7 +118,9 @@ export class ChangeFollower {
 
   /** Marks the current end of the log as seen (call right before a full load). */
   async markCurrent(): Promise<void> {
+    const at = Date.now();
     this.lastSeq = await this.storage.latestChange();
+    this.caughtUp = at;
   }
 
   /** Reports what was loaded, then follows: push when available, a poll every `intervalMs`, heartbeats. */
@@ -144,13 +160,16 @@ export class ChangeFollower {
 
   /** Applies every change since the last poll and reports the new position. */
   async poll(): Promise<void> {
+    let askedAt: number;
     for (;;) {
+      askedAt = Date.now();
       const changes = await this.storage.changesSince(this.lastSeq, 1000);
       if (changes.length === 0) break;
       await this.apply(changes);
       this.lastSeq = changes[changes.length - 1]!.seq;
       if (changes.length < 1000) break;
     }
+    this.caughtUp = askedAt;
     this.handlers.tick?.();
     await this.report();
   }

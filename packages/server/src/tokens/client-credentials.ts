@@ -56,9 +56,11 @@ export class ClientCredentialsGrant {
       this.issuer = issuer;
       this.issuerJson = JSON.stringify(issuer);
     }
-    const iat = Math.floor(this.claims.now() / 1000);
+    const now = this.claims.now();
+    const iat = Math.floor(now / 1000);
     const exp = application.expiresIn === 0 ? '' : `,"exp":${iat + application.expiresIn}`;
     const payload = `{"iss":${this.issuerJson},"sub":"${application.id}","aud":${this.audienceJson},"client_id":"${application.id}","scope":"${scope}","iat":${iat}${exp},"jti":"${newTokenId()}"}`;
-    return this.keys.signer.sign(payload);
+    // The key in force at the token's own instant: a `next` key signs from its activation on.
+    return this.keys.signerAt(now).sign(payload);
   }
 }

@@ -1,13 +1,16 @@
-// One application: its facts, its settings (name, scopes, token expiration), and the actions
-// Disable/Enable, Rotate secret, Revoke tokens and Delete (after typing its name). The action
-// buttons exist only here, so each name is on the screen once.
+// One application: its facts, its secrets (the current one, and the old one of a rotation while
+// in its grace period, with `Revoke secret`), its settings (name, scopes, token expiration), and
+// the actions Disable/Enable, Rotate secret (with a grace period for the old secret), Revoke
+// tokens and Delete (after typing its name). The action buttons exist only here, so each name is
+// on the screen once.
 import {
   ApiFailure,
   type Application,
+  type ApplicationSecret,
   applicationPath,
-  type Credentials,
   call,
   getData,
+  type RotatedSecret,
   send,
 } from '../api.ts';
 import type { Context } from '../context.ts';
@@ -72,6 +75,139 @@ function facts(app: Application, catalogue: Awaited<ReturnType<Context['catalogu
   );
 }
 
+/** How long the old secret may keep working after a rotation: the API's `grace`, and its text. */
+const GRACES = [
+  ['0', 'Not at all: it stops at once'],
+  ['15m', 'For 15 minutes'],
+  ['1h', 'For 1 hour'],
+  ['24h', 'For 24 hours'],
+  ['7d', 'For 7 days'],
+] as const;
+
+/**
+ * The secrets of an application, as a table: hint, ID, created, last used, and until when each
+ * works (the current one until it is rotated), with `Revoke secret` for the old one.
+ */
+function secretsTable(
+  app: Application,
+  revoke: (secret: ApplicationSecret) => HTMLButtonElement,
+): HTMLElement {
+  const head = ['Secret', 'Secret ID', 'Created', 'Last used', 'Works until', 'Action'];
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'table' },
+      h('caption', { class: 'visually-hidden' }, `Secrets of ${app.name}, current first`),
+      h('thead', {}, h('tr', {}, ...head.map((text) => h('th', { scope: 'col' }, text)))),
+      h(
+        'tbody',
+        {},
+        ...app.secrets.map((secret) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, secretHint(secret.hint)),
+            h('td', {}, h('code', { class: 'mono' }, secret.id)),
+            h('td', { class: 'nowrap' }, secret.created_at === null ? 'Unknown' : time(secret.created_at)),
+            h(
+              'td',
+              { class: 'nowrap' },
+              secret.last_used_at === null ? 'Not yet' : time(secret.last_used_at),
+            ),
+            h(
+              'td',
+              { class: 'nowrap' },
+              secret.expires_at === null
+                ? h('span', { class: 'badge badge-ok' }, 'Current')
+                : time(secret.expires_at, true),
+            ),
+            h(
+              'td',
+              {},
+              secret.expires_at === null ? h('span', { class: 'hint' }, 'Rotate to replace') : revoke(secret),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * The rotation dialog: how long the current secret keeps working (default: it stops at once),
+ * then `Rotate secret`. With two secrets already, it says to revoke the old one first.
+ */
+function rotateDialog(app: Application, returnTo: HTMLElement, done: (rotated: RotatedSecret) => void): void {
+  const error = errorLine();
+  const grace = h(
+    'select',
+    { class: 'input' },
+    ...GRACES.map(([value, text], i) => h('option', { value, selected: i === 0 }, text)),
+  );
+  const old = app.secrets[1];
+  const cancel = h('button', { type: 'button', class: 'button', autofocus: true }, 'Cancel');
+  const confirm = h(
+    'button',
+    { type: 'submit', class: 'button button-primary', disabled: old !== undefined },
+    'Rotate secret',
+  );
+  const form = h(
+    'form',
+    { class: 'form', novalidate: true },
+    h(
+      'p',
+      {},
+      'A new secret is made and shown once. The current secret can keep working for a while, so the clients that use it can be moved to the new one first; then it stops on every server.',
+    ),
+    textField(
+      'The current secret keeps working',
+      grace,
+      'Until then both secrets work. You can revoke the old one earlier (Revoke secret).',
+    ),
+    old === undefined
+      ? null
+      : h(
+          'div',
+          { class: 'callout callout-warning', role: 'note' },
+          h('p', { class: 'callout-title' }, 'It already has two secrets.'),
+          h(
+            'p',
+            {},
+            `Revoke the old one (ending in ${old.hint ?? '????'}) first, or rotate once its grace period is over.`,
+          ),
+        ),
+    error.element,
+  );
+  const formId = uid('rotate-secret-form');
+  form.id = formId;
+  confirm.setAttribute('form', formId);
+  const dialog = dialogShell(`Rotate the secret of ${app.name}?`, [form], [cancel, confirm]);
+  cancel.addEventListener('click', () => dialog.close());
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (old !== undefined) return;
+    error.clear();
+    void busy(confirm, async () => {
+      try {
+        const rotated = await send<RotatedSecret>(
+          'POST',
+          applicationPath(app.application_id, 'rotate-secret'),
+          {
+            grace: grace.value,
+          },
+        );
+        dialog.close();
+        done(rotated);
+      } catch (e) {
+        error.show(e);
+      }
+    });
+  });
+  openDialog(dialog, returnTo);
+}
+
 /** One action: what it does, and its button. */
 function actionItem(title: string, text: string, button: HTMLButtonElement, danger = false): HTMLElement {
   const textId = uid('action-text');
@@ -130,12 +266,39 @@ export function applicationScreen(ctx: Context, id: string): HTMLElement {
     const badge = h('span', {}, statusBadge(app.status));
     const crumb = h('span', {}, app.name);
     const factsBox = h('div', { class: 'card' }, facts(app, catalogue));
+    const secretsBox = h('div', {});
+    const revokeSecret = (secret: ApplicationSecret): HTMLButtonElement => {
+      const button = h(
+        'button',
+        { type: 'button', class: 'button button-small button-danger' },
+        'Revoke secret',
+      );
+      button.addEventListener('click', () =>
+        confirmAction({
+          title: `Revoke the old secret of ${app.name}?`,
+          text: `The secret ending in ${secret.hint ?? '????'} (${secret.id}) stops working at once, on every server, before its grace period is over. Clients still using it get 401.`,
+          confirmLabel: 'Revoke secret',
+          danger: true,
+          action: async () => {
+            show(
+              await send<Application>(
+                'DELETE',
+                applicationPath(app.application_id, `secrets/${encodeURIComponent(secret.id)}`),
+              ),
+            );
+            notice(`Revoked the old secret of ${app.name}: it no longer works`);
+          },
+        }),
+      );
+      return button;
+    };
     const show = (next: Application): void => {
       app = next;
       title.textContent = app.name;
       crumb.textContent = app.name;
       badge.replaceChildren(statusBadge(app.status));
       factsBox.replaceChildren(facts(app, catalogue));
+      secretsBox.replaceChildren(secretsTable(app, revokeSecret));
       toggle.textContent = app.status === 'active' ? 'Disable' : 'Enable';
       toggleText.textContent =
         app.status === 'active'
@@ -223,29 +386,23 @@ export function applicationScreen(ctx: Context, id: string): HTMLElement {
 
     const rotate = h('button', { type: 'button', class: 'button' }, 'Rotate secret');
     rotate.addEventListener('click', () =>
-      confirmAction({
-        title: `Rotate the secret of ${app.name}?`,
-        text: 'A new secret is made and shown once. The current secret stops working at once: update the clients that use it.',
-        confirmLabel: 'Rotate secret',
-        action: async () => {
-          const credentials = await send<Credentials & { secret_hint: string }>(
-            'POST',
-            applicationPath(app.application_id, 'rotate-secret'),
-          );
-          show({ ...app, secret_hint: credentials.secret_hint });
-          notice(`Rotated the secret of ${app.name}`);
-          void getData<Application>(applicationPath(app.application_id)).then(show, () => {});
-          return () => {
-            const done = h(
-              'button',
-              { type: 'button', class: 'button button-primary' },
-              'I have copied the secret',
-            );
-            const dialog = dialogShell(`New secret for ${app.name}`, [secretPanel(credentials)], [done]);
-            done.addEventListener('click', () => dialog.close());
-            openDialog(dialog, rotate);
-          };
-        },
+      rotateDialog(app, rotate, (rotated) => {
+        show({ ...app, secret_hint: rotated.secret_hint, secrets: rotated.secrets });
+        const old = rotated.secrets[1];
+        notice(
+          old?.expires_at == null
+            ? `Rotated the secret of ${app.name}: the old one no longer works`
+            : `Rotated the secret of ${app.name}: the old one works until ${time(old.expires_at, true).textContent ?? old.expires_at}`,
+        );
+        void getData<Application>(applicationPath(app.application_id)).then(show, () => {});
+        const done = h(
+          'button',
+          { type: 'button', class: 'button button-primary' },
+          'I have copied the secret',
+        );
+        const dialog = dialogShell(`New secret for ${app.name}`, [secretPanel(rotated)], [done]);
+        done.addEventListener('click', () => dialog.close());
+        openDialog(dialog, rotate);
       }),
     );
 
@@ -280,6 +437,17 @@ export function applicationScreen(ctx: Context, id: string): HTMLElement {
       h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, title, badge)),
       factsBox,
       h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'secrets-title' },
+        h('h2', { id: 'secrets-title' }, 'Secrets'),
+        h(
+          'p',
+          { class: 'hint' },
+          'At most two: the current one, and after a rotation with a grace period the old one until its time is up. Last used is to the minute, about a minute behind.',
+        ),
+        secretsBox,
+      ),
+      h(
         'div',
         { class: 'columns' },
         h(
@@ -296,7 +464,7 @@ export function applicationScreen(ctx: Context, id: string): HTMLElement {
           toggleItem,
           actionItem(
             'Rotate secret',
-            'Makes a new secret, shown once; the current one stops working at once.',
+            'Makes a new secret, shown once; the current one stops at once or after the grace period you choose.',
             rotate,
           ),
           actionItem(

@@ -1,6 +1,7 @@
 /**
  * `/admin/v1/applications`: list, create, show, change, delete, disable, enable, rotate the
- * secret, revoke every token. Each change goes through the same service function as the CLI,
+ * secret (optional body `{"grace":"24h"|86400}`), revoke a secret in its grace period, revoke
+ * every token. Each change goes through the same service function as the CLI,
  * with the request's API key as the audit actor, and is answered once every live server
  * process serves it.
  *
@@ -9,24 +10,29 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   type ApplicationChanges,
+  ApplicationSecretError,
   createApplication,
   deleteApplication,
+  revokeApplicationSecret,
   revokeApplicationTokens,
   rotateApplicationSecret,
   setApplicationStatus,
   updateApplication,
   viewApplication,
+  viewSecrets,
 } from '../../admin/applications.js';
-import { Errors } from '../../contract/errors.js';
+import { type ApiError, Errors } from '../../contract/errors.js';
 import {
   ADMIN_APPLICATION_DISABLE_PATH,
   ADMIN_APPLICATION_ENABLE_PATH,
   ADMIN_APPLICATION_PATH,
   ADMIN_APPLICATION_REVOKE_TOKENS_PATH,
   ADMIN_APPLICATION_ROTATE_SECRET_PATH,
+  ADMIN_APPLICATION_SECRET_PATH,
   ADMIN_APPLICATIONS_PATH,
 } from '../../contract/paths.js';
-import { isApplicationId } from '../../domain/ids.js';
+import { GRACE_FORMAT, isGraceSeconds, parseGrace } from '../../domain/grace.js';
+import { isApplicationId, isSecretId } from '../../domain/ids.js';
 import type { ApplicationRecord } from '../../storage/types.js';
 import {
   type AdminRouteDeps,
@@ -61,6 +67,46 @@ function found<T>(record: T | null | false): T {
   return record;
 }
 
+/** The `:secret_id` of the path, or 404 when it cannot name a secret. */
+function secretIdOf(request: FastifyRequest): string {
+  const id = (request.params as { secret_id?: string }).secret_id ?? '';
+  if (!isSecretId(id)) throw Errors.secretNotFound;
+  return id;
+}
+
+/**
+ * The grace period of `POST …/rotate-secret`, in seconds: no body (or an empty one) is 0; else a
+ * JSON object with at most `grace`, a duration string as the CLI takes (`"24h"`, `"0"`) or whole
+ * seconds (`86400`).
+ *
+ * @throws ApiError 400 `invalid_request` for another body or grace period.
+ */
+function graceOf(request: FastifyRequest): number {
+  if (request.body === undefined || request.body === null || request.body === '') return 0;
+  const body = readJsonObject(request);
+  rejectUnknownFields(body, ['grace']);
+  const grace = body.grace;
+  if (grace === undefined) return 0;
+  const seconds = typeof grace === 'string' ? parseGrace(grace) : isGraceSeconds(grace) ? grace : undefined;
+  if (seconds === undefined) throw fieldError('grace', `must be ${GRACE_FORMAT}`);
+  return seconds;
+}
+
+/** A refused secret action as its API error (409, or 404 for an unknown secret); anything else as it is. */
+async function refusedAsApiError<T>(action: Promise<T>): Promise<T> {
+  try {
+    return await action;
+  } catch (error) {
+    if (!(error instanceof ApplicationSecretError)) throw error;
+    const answers: Record<ApplicationSecretError['reason'], ApiError> = {
+      two_secrets: Errors.twoSecrets,
+      current_secret: Errors.currentSecret,
+      no_such_secret: Errors.secretNotFound,
+    };
+    throw answers[error.reason];
+  }
+}
+
 /** Newest first (highest number first). */
 export function newestFirst(applications: ApplicationRecord[]): ApplicationRecord[] {
   return applications.sort((a, b) => b.number - a.number);
@@ -85,7 +131,10 @@ export function registerAdminApplicationRoutes(app: FastifyInstance, deps: Admin
               (application) =>
                 application.name.toLowerCase().includes(search) || application.id.includes(search),
             );
-      return sendData(reply, matching.map(viewApplication));
+      return sendData(
+        reply,
+        matching.map((application) => viewApplication(application, now())),
+      );
     },
   });
 
@@ -106,7 +155,7 @@ export function registerAdminApplicationRoutes(app: FastifyInstance, deps: Admin
       const { application, secret } = await fromStorage(request, () =>
         createApplication(storage, pepper, input, now(), actionOptions(request)),
       );
-      const { application_id, ...view } = viewApplication(application);
+      const { application_id, ...view } = viewApplication(application, now());
       return sendData(reply, { application_id, application_secret: secret, ...view }, 201);
     },
   });
@@ -118,7 +167,7 @@ export function registerAdminApplicationRoutes(app: FastifyInstance, deps: Admin
     handler: async (request, reply) => {
       const id = applicationIdOf(request);
       const application = found(await fromStorage(request, () => storage.getApplication(id)));
-      return sendData(reply, viewApplication(application));
+      return sendData(reply, viewApplication(application, now()));
     },
   });
 
@@ -142,7 +191,7 @@ export function registerAdminApplicationRoutes(app: FastifyInstance, deps: Admin
       const application = found(
         await fromStorage(request, () => updateApplication(storage, id, changes, actionOptions(request))),
       );
-      return sendData(reply, viewApplication(application));
+      return sendData(reply, viewApplication(application, now()));
     },
   });
 
@@ -170,7 +219,7 @@ export function registerAdminApplicationRoutes(app: FastifyInstance, deps: Admin
         const application = found(
           await fromStorage(request, () => setApplicationStatus(storage, id, status, actionOptions(request))),
         );
-        return sendData(reply, viewApplication(application));
+        return sendData(reply, viewApplication(application, now()));
       },
     });
   }
@@ -181,16 +230,45 @@ export function registerAdminApplicationRoutes(app: FastifyInstance, deps: Admin
     onRequest,
     handler: async (request, reply) => {
       const id = applicationIdOf(request);
+      const graceSeconds = graceOf(request);
+      const at = now();
       const { application, secret } = found(
         await fromStorage(request, () =>
-          rotateApplicationSecret(storage, pepper, id, actionOptions(request)),
+          refusedAsApiError(
+            rotateApplicationSecret(storage, pepper, id, {
+              ...actionOptions(request),
+              graceSeconds,
+              now: at,
+            }),
+          ),
         ),
       );
       return sendData(reply, {
         application_id: application.id,
         application_secret: secret,
         secret_hint: application.secretHint,
+        secret_id: application.secretId,
+        secrets: viewSecrets(application, at),
       });
+    },
+  });
+
+  app.route({
+    method: 'DELETE',
+    url: ADMIN_APPLICATION_SECRET_PATH,
+    onRequest,
+    handler: async (request, reply) => {
+      const id = applicationIdOf(request);
+      const secretId = secretIdOf(request);
+      const at = now();
+      const application = found(
+        await fromStorage(request, () =>
+          refusedAsApiError(
+            revokeApplicationSecret(storage, id, secretId, { ...actionOptions(request), now: at }),
+          ),
+        ),
+      );
+      return sendData(reply, viewApplication(application, at));
     },
   });
 

@@ -1,11 +1,11 @@
 /**
- * `/admin/v1/keys`: the signing keys (newest first), one key with its public JWK, and rotation
- * (optional body `{"alg":"EdDSA"|"ES256"|"RS256"}`).
+ * `/admin/v1/keys`: the signing keys (newest first, each with its state), one key with its public
+ * JWK, and rotation (optional body `{"alg":"EdDSA"|"ES256"|"RS256","publish_ahead":"10m"|600}`).
  *
  * @module
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { rotateKeys } from '../../admin/keys.js';
+import { listKeys, rotateKeys, viewSigningKey } from '../../admin/keys.js';
 import { Errors } from '../../contract/errors.js';
 import { ADMIN_KEY_PATH, ADMIN_KEYS_PATH, ADMIN_KEYS_ROTATE_PATH } from '../../contract/paths.js';
 import {
@@ -13,7 +13,7 @@ import {
   isSigningAlgorithm,
   type SigningAlgorithm,
 } from '../../keys/key-material.js';
-import type { SigningKeyRecord } from '../../storage/types.js';
+import { MAX_PUBLISH_AHEAD_MS, parsePublishAhead } from '../../keys/schedule.js';
 import {
   type AdminRouteDeps,
   actionOptions,
@@ -25,40 +25,46 @@ import {
 } from './common.js';
 import { fieldError, rejectUnknownFields } from './validation.js';
 
-/** The public view of a signing key: never its private half. */
-export interface SigningKeyView {
-  readonly kid: string;
-  readonly alg: string;
-  /** `current` signs new tokens; `retired` ones stay published while their tokens can be valid. */
-  readonly state: 'current' | 'retired';
-  readonly created_at: string;
-  readonly retired_at: string | null;
+/** What the optional body of `POST /admin/v1/keys/rotate` asks for. */
+interface RotationRequest {
+  readonly alg: SigningAlgorithm;
+  /** Undefined: the default. */
+  readonly publishAheadMs: number | undefined;
 }
 
-export function viewSigningKey(key: SigningKeyRecord): SigningKeyView {
-  return {
-    kid: key.kid,
-    alg: key.alg,
-    state: key.retiredAt === null ? 'current' : 'retired',
-    created_at: iso(key.createdAt),
-    retired_at: key.retiredAt === null ? null : iso(key.retiredAt),
-  };
+const PUBLISH_AHEAD_PROBLEM =
+  'must be a duration such as "90s", "15m", "24h" or "7d", or whole seconds, at most 30 days (0 signs at once)';
+
+/** `publish_ahead`: a duration string as the CLI takes (`"15m"`, `"600"`, `"0"`) or whole seconds (`900`). */
+function publishAheadOf(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const ms =
+    typeof value === 'string'
+      ? parsePublishAhead(value)
+      : typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+        ? value * 1000
+        : undefined;
+  if (ms === undefined || ms > MAX_PUBLISH_AHEAD_MS) throw fieldError('publish_ahead', PUBLISH_AHEAD_PROBLEM);
+  return ms;
 }
 
 /**
- * The algorithm asked for by the optional body of `POST /admin/v1/keys/rotate`: no body (or an
- * empty one) is EdDSA; otherwise a JSON object with at most `alg`.
+ * The optional body of `POST /admin/v1/keys/rotate`: no body (or an empty one) is an EdDSA key
+ * published ahead by the default; otherwise a JSON object with at most `alg` and `publish_ahead`.
  *
- * @throws ApiError 400 `invalid_request` for another body or algorithm.
+ * @throws ApiError 400 `invalid_request` for another body, algorithm or duration.
  */
-function rotationAlgorithm(request: FastifyRequest): SigningAlgorithm {
+function rotationRequest(request: FastifyRequest): RotationRequest {
   if (request.body === undefined || request.body === null || request.body === '')
-    return DEFAULT_SIGNING_ALGORITHM;
+    return { alg: DEFAULT_SIGNING_ALGORITHM, publishAheadMs: undefined };
   const body = readJsonObject(request);
-  rejectUnknownFields(body, ['alg']);
-  if (body.alg === undefined) return DEFAULT_SIGNING_ALGORITHM;
-  if (!isSigningAlgorithm(body.alg)) throw fieldError('alg', 'must be EdDSA, ES256 or RS256');
-  return body.alg;
+  rejectUnknownFields(body, ['alg', 'publish_ahead']);
+  let alg = DEFAULT_SIGNING_ALGORITHM;
+  if (body.alg !== undefined) {
+    if (!isSigningAlgorithm(body.alg)) throw fieldError('alg', 'must be EdDSA, ES256 or RS256');
+    alg = body.alg;
+  }
+  return { alg, publishAheadMs: publishAheadOf(body.publish_ahead) };
 }
 
 /** Registers the signing key routes of the admin API. */
@@ -71,8 +77,8 @@ export function registerAdminKeyRoutes(app: FastifyInstance, deps: AdminRouteDep
     url: ADMIN_KEYS_PATH,
     onRequest,
     handler: async (request, reply) => {
-      const keys = await fromStorage(request, () => storage.listSigningKeys());
-      return sendData(reply, keys.sort((a, b) => b.createdAt - a.createdAt).map(viewSigningKey));
+      const at = now();
+      return sendData(reply, await fromStorage(request, () => listKeys(storage, at)));
     },
   });
 
@@ -81,14 +87,19 @@ export function registerAdminKeyRoutes(app: FastifyInstance, deps: AdminRouteDep
     url: ADMIN_KEYS_ROTATE_PATH,
     onRequest,
     handler: async (request, reply) => {
-      const alg = rotationAlgorithm(request);
+      const { alg, publishAheadMs } = rotationRequest(request);
+      const at = now();
       const rotation = await fromStorage(request, () =>
-        rotateKeys(storage, pepper, now(), { ...actionOptions(request), alg }),
+        rotateKeys(storage, pepper, at, { ...actionOptions(request), alg, publishAheadMs }),
       );
       return sendData(reply, {
         kid: rotation.kid,
         alg: rotation.alg,
+        state: rotation.activatesAt > at ? 'next' : 'current',
+        created_at: iso(rotation.createdAt),
+        activates_at: iso(rotation.activatesAt),
         retired: rotation.retired,
+        replaced: rotation.replaced,
         pruned: rotation.pruned,
       });
     },
@@ -103,7 +114,10 @@ export function registerAdminKeyRoutes(app: FastifyInstance, deps: AdminRouteDep
       const keys = await fromStorage(request, () => storage.listSigningKeys());
       const key = keys.find((candidate) => candidate.kid === kid);
       if (key === undefined) throw Errors.signingKeyNotFound;
-      return sendData(reply, { ...viewSigningKey(key), public_jwk: JSON.parse(key.publicJwk) as unknown });
+      return sendData(reply, {
+        ...viewSigningKey(key, now()),
+        public_jwk: JSON.parse(key.publicJwk) as unknown,
+      });
     },
   });
 }

@@ -9,6 +9,7 @@
 import { MAX_AUDIT_PAGE } from '../../admin/audit.js';
 import { ERROR_DOCS_BASE } from '../../contract/errors.js';
 import { TOKEN_EXPIRATIONS } from '../../contract/expiration.js';
+import { MAX_GRACE_SECONDS } from '../../domain/grace.js';
 import { MAX_NAME_LENGTH } from '../../domain/names.js';
 import type { ScopeCatalogue } from '../../domain/scopes.js';
 
@@ -181,11 +182,43 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
         'Undoes a disable.',
         ok('The application', ref('schemas', 'Application')),
       ),
-      '/admin/v1/applications/{application_id}/rotate-secret': applicationAction(
-        'Replace the secret',
-        'The old secret stops working; the new one is shown only in this response.',
-        ok('The new secret', ref('schemas', 'RotatedSecret')),
-      ),
+      '/admin/v1/applications/{application_id}/rotate-secret': {
+        post: {
+          summary: 'Replace the secret, the old one working on for a grace period',
+          description:
+            'Makes a new current secret, shown only in this response. The old secret keeps working ' +
+            'for `grace` (optional body; default 0: it stops at once), then stops on every server ' +
+            'process, each by its own clock. An application has at most two secrets: while the old ' +
+            'one of a previous rotation is still in its grace period the rotation is refused (409 ' +
+            '`conflict`); revoke it first (`DELETE …/secrets/{secret_id}`) or wait until it expires. ' +
+            'Without a body (or with an empty one) the grace period is 0.',
+          tags: ['applications'],
+          parameters: [applicationId],
+          requestBody: { required: false, content: json(ref('schemas', 'SecretRotationRequest')) },
+          responses: {
+            '200': ok('The new secret', ref('schemas', 'RotatedSecret')),
+            '409': ref('responses', 'Conflict'),
+            ...BODY_ERRORS,
+            ...APPLICATION_ERRORS,
+          },
+        },
+      },
+      '/admin/v1/applications/{application_id}/secrets/{secret_id}': {
+        delete: {
+          summary: 'End the old secret at once, before its grace period is over',
+          description:
+            'The secret stops working on every server process when the response is sent. Only the ' +
+            'old secret of a rotation with a grace period can be revoked: the current one is 409 ' +
+            '`conflict` (rotate the secret instead), and an unknown or expired secret is 404.',
+          tags: ['applications'],
+          parameters: [applicationId, ref('parameters', 'SecretId')],
+          responses: {
+            '200': ok('The application, without the secret', ref('schemas', 'Application')),
+            '409': ref('responses', 'Conflict'),
+            ...APPLICATION_ERRORS,
+          },
+        },
+      },
       '/admin/v1/applications/{application_id}/revoke-tokens': applicationAction(
         'Revoke every token issued so far',
         'Tokens issued before the request are inactive; tokens issued after the response are active.',
@@ -193,18 +226,25 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
       ),
       '/admin/v1/keys': {
         get: {
-          summary: 'The signing keys, newest first',
+          summary: 'The signing keys, newest first, each with its state now',
           tags: ['keys'],
           responses: { '200': ok('The keys', arrayOf(ref('schemas', 'SigningKey'))), ...KEY_ERRORS },
         },
       },
       '/admin/v1/keys/rotate': {
         post: {
-          summary: 'Make a new current signing key',
+          summary: 'Make a new signing key, published before it signs',
           description:
-            'The replaced key stays published while its tokens can be valid. The optional body ' +
-            "chooses the new key's algorithm, which is the `alg` of the tokens it signs (default " +
-            '`EdDSA`); without a body the key is EdDSA.',
+            'The new key is in the JWKS at once and signs from `activates_at` on: `publish_ahead` ' +
+            'after the request (default 10 minutes, twice the JWKS `max-age` of 300 seconds, so a ' +
+            'resource server that honours the cache header knows the key before any token it signs ' +
+            'exists). Until then the key signing now goes on signing; it retires at that instant and ' +
+            'stays published while its tokens can be valid. `publish_ahead` 0 signs at once (the ' +
+            'emergency path). A `next` key still waiting for its activation is replaced: it is ' +
+            'retired at once and never signs. The first key of a database signs at once. The ' +
+            "optional body chooses the new key's algorithm, which is the `alg` of the tokens it " +
+            'signs (default `EdDSA`), and the publish-ahead; without a body the key is EdDSA, ' +
+            'published ahead by the default.',
           tags: ['keys'],
           requestBody: { required: false, content: json(ref('schemas', 'KeyRotationRequest')) },
           responses: {
@@ -276,6 +316,13 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
           schema: { type: 'string', pattern: '^[0-9a-f]{40}$' },
         },
         Kid: { name: 'kid', in: 'path', required: true, schema: { type: 'string' } },
+        SecretId: {
+          name: 'secret_id',
+          in: 'path',
+          required: true,
+          description: 'The ID of one of the application’s secrets (its `secrets`)',
+          schema: { type: 'string', pattern: '^sc_[0-9a-f]{12}$' },
+        },
         Search: {
           name: 'search',
           in: 'query',
@@ -313,6 +360,12 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
           content: json(ref('schemas', 'Error')),
         },
         NotFound: { description: '`not_found`', content: json(ref('schemas', 'Error')) },
+        Conflict: {
+          description:
+            '`conflict`: a rotation while the old secret of the previous one is in its grace period ' +
+            '(at most two secrets), or revoking the current secret',
+          content: json(ref('schemas', 'Error')),
+        },
         TooManyRequests: {
           description: '`rate_limit`: this client IP spent its failed-authentication budget',
           headers: {
@@ -402,6 +455,7 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
             'tokens_not_before',
             'number',
             'secret_hint',
+            'secrets',
           ],
           properties: {
             application_id: { type: 'string' },
@@ -414,6 +468,58 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
             tokens_not_before: { type: ['string', 'null'], format: 'date-time' },
             number: { type: 'integer', description: 'The `id` of `GET /applications`' },
             secret_hint: { type: ['string', 'null'], description: 'The last 4 characters of the secret' },
+            secrets: {
+              ...arrayOf(ref('schemas', 'ApplicationSecret')),
+              description:
+                'The secrets that work now: the current one first, then the old one of a rotation ' +
+                'while in its grace period (at most two)',
+            },
+          },
+        },
+        ApplicationSecret: {
+          type: 'object',
+          description: 'One secret of an application: never the secret itself',
+          required: ['id', 'hint', 'created_at', 'expires_at', 'last_used_at'],
+          properties: {
+            id: { type: 'string', pattern: '^sc_[0-9a-f]{12}$' },
+            hint: {
+              type: ['string', 'null'],
+              description: 'Its last 4 characters; null for a secret made before hints existed',
+            },
+            created_at: {
+              type: ['string', 'null'],
+              format: 'date-time',
+              description: 'Null when unknown (a secret older than the record of it)',
+            },
+            expires_at: {
+              type: ['string', 'null'],
+              format: 'date-time',
+              description: 'When the old secret’s grace period ends; null for the current secret',
+            },
+            last_used_at: {
+              type: ['string', 'null'],
+              format: 'date-time',
+              description:
+                'When it last authenticated a request, to the minute (written in the background, ' +
+                'about a minute behind); null when not yet',
+            },
+          },
+        },
+        SecretRotationRequest: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            grace: {
+              description:
+                'How long the old secret keeps working: a duration (`"90s"`, `"15m"`, `"24h"`, ' +
+                '`"7d"`; a bare number in a string is seconds) or whole seconds. Default 0: it stops ' +
+                'at once.',
+              oneOf: [
+                { type: 'string', pattern: '^[0-9]+[smhd]?$', examples: ['24h'] },
+                { type: 'integer', minimum: 0, maximum: MAX_GRACE_SECONDS },
+              ],
+              default: 0,
+            },
           },
         },
         CreatedApplication: {
@@ -448,11 +554,16 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
         },
         RotatedSecret: {
           type: 'object',
-          required: ['application_id', 'application_secret', 'secret_hint'],
+          required: ['application_id', 'application_secret', 'secret_hint', 'secret_id', 'secrets'],
           properties: {
             application_id: { type: 'string' },
             application_secret: { type: 'string' },
             secret_hint: { type: 'string' },
+            secret_id: { type: 'string', description: 'The new secret’s ID' },
+            secrets: {
+              ...arrayOf(ref('schemas', 'ApplicationSecret')),
+              description: 'The new secret, then the old one while in its grace period',
+            },
           },
         },
         RevokedTokens: {
@@ -462,13 +573,26 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
         },
         SigningKey: {
           type: 'object',
-          required: ['kid', 'alg', 'state', 'created_at', 'retired_at'],
+          required: ['kid', 'alg', 'state', 'created_at', 'activates_at', 'retired_at'],
           properties: {
             kid: { type: 'string' },
             alg: { type: 'string', enum: ['EdDSA', 'ES256', 'RS256'] },
-            state: { type: 'string', enum: ['current', 'retired'] },
-            created_at: isoDateTime,
-            retired_at: { type: ['string', 'null'], format: 'date-time' },
+            state: {
+              type: 'string',
+              enum: ['next', 'current', 'retired'],
+              description:
+                '`next`: published, signs from `activates_at` on; `current`: signs new tokens; ' +
+                '`retired`: signs nothing more, published while its tokens can be valid',
+            },
+            created_at: { ...isoDateTime, description: 'When it was made and published' },
+            activates_at: { ...isoDateTime, description: 'When it signs (or signed) from' },
+            retired_at: {
+              type: ['string', 'null'],
+              format: 'date-time',
+              description:
+                'When it stops (or stopped) signing: the activation of the key that replaces it; ' +
+                'null while no newer key is planned',
+            },
           },
         },
         SigningKeyDetail: {
@@ -491,15 +615,40 @@ export function openApiDocument(catalogue: ScopeCatalogue): Json {
               default: 'EdDSA',
               description: 'EdDSA (Ed25519), ES256 (ECDSA P-256) or RS256 (RSA 2048-bit)',
             },
+            publish_ahead: {
+              oneOf: [
+                { type: 'string', pattern: '^[0-9]{1,10}[smhd]?$', examples: ['10m', '24h', '0'] },
+                { type: 'integer', minimum: 0, maximum: 2_592_000, description: 'Seconds' },
+              ],
+              default: '10m',
+              description:
+                'How long the new key is in the JWKS before it signs: a duration (`90s`, `15m`, ' +
+                '`24h`, `7d`; a bare number is seconds) or whole seconds as a number, at most 30 ' +
+                'days; 0 signs at once',
+            },
           },
         },
         KeyRotation: {
           type: 'object',
-          required: ['kid', 'alg', 'retired', 'pruned'],
+          required: ['kid', 'alg', 'state', 'created_at', 'activates_at', 'retired', 'replaced', 'pruned'],
           properties: {
-            kid: { type: 'string', description: 'The new current key' },
+            kid: { type: 'string', description: 'The new key' },
             alg: { type: 'string', enum: ['EdDSA', 'ES256', 'RS256'], description: 'Its algorithm' },
-            retired: arrayOf({ type: 'string' }),
+            state: {
+              type: 'string',
+              enum: ['next', 'current'],
+              description: '`next` until `activates_at`; `current` when it signs at once',
+            },
+            created_at: { ...isoDateTime, description: 'When it was made and published' },
+            activates_at: { ...isoDateTime, description: 'When it signs from' },
+            retired: {
+              ...arrayOf({ type: 'string' }),
+              description: 'The key that signed at the request: it signs until `activates_at`, then retires',
+            },
+            replaced: {
+              ...arrayOf({ type: 'string' }),
+              description: 'A `next` key this rotation replaced: retired at once, it never signs',
+            },
             pruned: { type: 'integer', description: 'Retired keys past retention that were deleted' },
           },
         },

@@ -108,6 +108,58 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX audit_log_at ON audit_log (at);
     `,
   },
+  {
+    version: 5,
+    name: 'server settings (the pepper fingerprint)',
+    // One row per setting. `pepper_fingerprint`: hex of HMAC-SHA-256(pepper, a fixed label), so
+    // every process can tell whether its pepper file is the one this database was set up with.
+    sql: `
+      CREATE TABLE server_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 6,
+    name: 'overlapping application secrets (a previous secret in its grace period, last use)',
+    // As in SQLite: the current secret gains an ID, its creation time and its last use; the
+    // previous secret works until previous_secret_expires_at. An existing secret becomes the
+    // current one with a new ID (sc_ and 12 hex characters).
+    sql: `
+      ALTER TABLE applications
+        ADD COLUMN secret_id TEXT,
+        ADD COLUMN secret_created_at BIGINT,
+        ADD COLUMN secret_last_used_at BIGINT,
+        ADD COLUMN previous_secret_id TEXT,
+        ADD COLUMN previous_secret_hash BYTEA,
+        ADD COLUMN previous_secret_hint TEXT,
+        ADD COLUMN previous_secret_created_at BIGINT,
+        ADD COLUMN previous_secret_expires_at BIGINT,
+        ADD COLUMN previous_secret_last_used_at BIGINT;
+      UPDATE applications SET
+        secret_id = 'sc_' || substr(md5(random()::text || clock_timestamp()::text || id), 1, 12),
+        secret_created_at = COALESCE(
+          (SELECT MAX(at) FROM audit_log
+            WHERE action = 'application.rotate_secret' AND target_type = 'application'
+              AND target_id = applications.id),
+          CASE WHEN secret_hint IS NOT NULL THEN created_at END
+        );
+      ALTER TABLE applications ALTER COLUMN secret_id SET NOT NULL;
+    `,
+  },
+  {
+    version: 7,
+    name: 'signing keys announced before use (activates_at)',
+    // A key signs from activates_at on; until then it is only published (keys rotate
+    // --publish-ahead). Existing keys signed from their creation.
+    sql: `
+      ALTER TABLE signing_keys ADD COLUMN activates_at BIGINT;
+      UPDATE signing_keys SET activates_at = created_at;
+      ALTER TABLE signing_keys ALTER COLUMN activates_at SET NOT NULL;
+    `,
+  },
 ];
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 import pg from 'pg';
+import { rotated, withoutSecret } from '../application-secrets.js';
 import type {
   ApiKeyRecord,
   ApplicationPatch,
@@ -17,16 +18,25 @@ import type {
   ChangeRecord,
   NewApplicationRecord,
   RevokedTokenRecord,
+  SecretRevocationResult,
+  SecretRotation,
+  SecretRotationResult,
+  SecretUse,
   ServerProcessRecord,
   SigningKeyRecord,
   Storage,
+  StorageOptions,
   TokenRevocation,
 } from '../types.js';
+import { DatabaseBusyError } from '../types.js';
 import { ChangeListener } from './change-listener.js';
 import { CHANGES_CHANNEL, openFailure, postgresSettings } from './connection.js';
 import { migrate, schemaLockSql } from './migrations.js';
 import {
+  APPLICATION_ARRAY_PARAMETERS,
+  APPLICATION_COLUMN_COUNT,
   APPLICATION_COLUMNS,
+  APPLICATION_PARAMETERS,
   APPLICATION_SELECT,
   type ApiKeyRow,
   type ApplicationRow,
@@ -35,7 +45,9 @@ import {
   type ChangeRow,
   type ProcessRow,
   type RevokedTokenRow,
+  SET_SECRETS,
   type SigningKeyRow,
+  secretValues,
   toApiKey,
   toApplication,
   toAudit,
@@ -56,7 +68,12 @@ const INSERT_BATCH = 5000;
 // first and holds it to commit. Without it, sequence numbers could commit out of order (seq 11
 // visible before seq 10), and a follower that has read up to 11 would never see 10.
 const WRITE_LOCK = 0x534d5302;
-const BEGIN_WRITE = `BEGIN; ${schemaLockSql(WRITE_LOCK)}`;
+
+/** The `server_settings` row of the pepper fingerprint (migration 5). */
+const PEPPER_FINGERPRINT = 'pepper_fingerprint';
+
+/** SQLSTATE `lock_not_available`: `lock_timeout` ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 const ignore = (): void => {};
 
@@ -65,10 +82,13 @@ const ignore = (): void => {};
  *
  * @param url - `postgres://user:password@host:5432/db`, optionally `?schema=name` (created
  *   when missing) to keep the tables in a schema of their own
+ * @param options - `lockWaitMs`: when given, the `lock_timeout` of every write transaction (a
+ *   write that cannot get its locks in time fails with {@link DatabaseBusyError}); by default a
+ *   write waits for its locks as long as it takes
  * @throws Error with a one-line message naming the URL without its password when the URL is
  *   malformed, the database unreachable or a migration fails
  */
-export async function openPostgresStorage(url: string): Promise<Storage> {
+export async function openPostgresStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
   const settings = postgresSettings(url);
   const pool = new pg.Pool(settings.client);
   // An idle pooled connection that breaks (database restart) must not crash the process: the
@@ -91,17 +111,27 @@ export async function openPostgresStorage(url: string): Promise<Storage> {
   }
   client.removeListener('error', ignore);
   client.release();
-  return new PostgresStorage(pool, new ChangeListener(settings.client));
+  return new PostgresStorage(pool, new ChangeListener(settings.client), options.lockWaitMs);
 }
 
 class PostgresStorage implements Storage {
   private readonly pool: pg.Pool;
   private readonly listener: ChangeListener;
   private closing: Promise<void> | undefined;
+  /** `BEGIN` of a write transaction (with its `lock_timeout`, when one is set). */
+  private readonly begin: string;
+  /** `BEGIN` of a write that appends to the change log: {@link begin}, then {@link WRITE_LOCK}. */
+  private readonly beginWrite: string;
 
-  constructor(pool: pg.Pool, listener: ChangeListener) {
+  constructor(pool: pg.Pool, listener: ChangeListener, lockWaitMs: number | undefined) {
     this.pool = pool;
     this.listener = listener;
+    // SET LOCAL: for this transaction only; the pooled connection keeps no setting.
+    this.begin =
+      lockWaitMs === undefined
+        ? 'BEGIN'
+        : `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockWaitMs))}`;
+    this.beginWrite = `${this.begin}; ${schemaLockSql(WRITE_LOCK)}`;
   }
 
   /** Runs `work` in a transaction opened with `begin` on one pooled connection. */
@@ -120,6 +150,8 @@ class PostgresStorage implements Storage {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
+      if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE)
+        throw new DatabaseBusyError({ cause: error });
       throw error;
     } finally {
       client.removeListener('error', ignore);
@@ -130,7 +162,7 @@ class PostgresStorage implements Storage {
 
   /** A write that appends to the change log: serialized by {@link WRITE_LOCK}. */
   private write<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.transaction(BEGIN_WRITE, work);
+    return this.transaction(this.beginWrite, work);
   }
 
   /** Appends one change-log entry (see {@link recordChanges}). */
@@ -175,7 +207,7 @@ class PostgresStorage implements Storage {
     return this.write(async (client) => {
       const { rows } = await client.query<{ row_order: number }>(
         `INSERT INTO applications (${APPLICATION_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING row_order`,
+         VALUES (${APPLICATION_PARAMETERS}) RETURNING row_order`,
         applicationValues(application),
       );
       await this.recordChange(client, 'application', application.id, application.updatedAt);
@@ -200,17 +232,15 @@ class PostgresStorage implements Storage {
   ): Promise<void> {
     // One statement per batch, a column array per parameter (unnest), in the given order: the
     // identity column row_order records creation order.
-    const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+    const columns: unknown[][] = Array.from({ length: APPLICATION_COLUMN_COUNT }, () => []);
     for (const application of batch) {
       const values = applicationValues(application);
       for (let column = 0; column < values.length; column++) columns[column]!.push(values[column]);
     }
     await client.query(
       `INSERT INTO applications (${APPLICATION_COLUMNS})
-       SELECT ${APPLICATION_COLUMNS} FROM unnest(
-         $1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[],
-         $10::text[]
-       ) WITH ORDINALITY AS t (${APPLICATION_COLUMNS}, ord)
+       SELECT ${APPLICATION_COLUMNS} FROM unnest(${APPLICATION_ARRAY_PARAMETERS})
+         WITH ORDINALITY AS t (${APPLICATION_COLUMNS}, ord)
        ORDER BY ord`,
       columns,
     );
@@ -287,24 +317,94 @@ class PostgresStorage implements Storage {
       if (rows[0] === undefined) return null;
       const next: ApplicationRecord = { ...toApplication(rows[0]), ...patch, updatedAt: now };
       await client.query(
-        `UPDATE applications SET name = $2, secret_hash = $3, scopes = $4, token_expiration = $5,
-           status = $6, updated_at = $7, tokens_not_before = $8, secret_hint = $9
+        `UPDATE applications SET name = $2, scopes = $3, token_expiration = $4,
+           status = $5, updated_at = $6, tokens_not_before = $7
          WHERE id = $1`,
         [
           id,
           next.name,
-          next.secretHash,
           next.scopes.join(' '),
           next.tokenExpiration,
           next.status,
           next.updatedAt,
           next.tokensNotBefore,
-          next.secretHint,
         ],
       );
       await this.recordChange(client, 'application', id, now);
       await recordAudit(client, audit);
       return next;
+    });
+  }
+
+  /** The application's row, locked for this transaction; undefined when there is none. */
+  private async lockedApplication(client: pg.PoolClient, id: string): Promise<ApplicationRecord | undefined> {
+    const { rows } = await client.query<ApplicationRow>({
+      text: `SELECT ${APPLICATION_SELECT} FROM applications WHERE id = $1 FOR UPDATE`,
+      values: [id],
+      rowMode: 'array',
+    });
+    return rows[0] === undefined ? undefined : toApplication(rows[0]);
+  }
+
+  async rotateApplicationSecret(
+    id: string,
+    rotation: SecretRotation,
+    audit?: AuditEntry,
+  ): Promise<SecretRotationResult> {
+    return this.write(async (client): Promise<SecretRotationResult> => {
+      const current = await this.lockedApplication(client, id);
+      if (current === undefined) return { outcome: 'not_found' };
+      const next = rotated(current, rotation);
+      if (next === undefined) return { outcome: 'two_secrets', application: current };
+      await client.query(`UPDATE applications SET ${SET_SECRETS} WHERE id = $1`, [id, ...secretValues(next)]);
+      await this.recordChange(client, 'application', id, rotation.now);
+      await recordAudit(client, audit);
+      return { outcome: 'rotated', application: next };
+    });
+  }
+
+  async revokeApplicationSecret(
+    id: string,
+    secretId: string,
+    now: number,
+    audit?: AuditEntry,
+  ): Promise<SecretRevocationResult> {
+    return this.write(async (client): Promise<SecretRevocationResult> => {
+      const current = await this.lockedApplication(client, id);
+      if (current === undefined) return { outcome: 'not_found' };
+      const result = withoutSecret(current, secretId, now);
+      if (result.outcome !== 'revoked') return result;
+      await client.query(`UPDATE applications SET ${SET_SECRETS} WHERE id = $1`, [
+        id,
+        ...secretValues(result.application),
+      ]);
+      await this.recordChange(client, 'application', id, now);
+      await recordAudit(client, audit);
+      return result;
+    });
+  }
+
+  async recordSecretUse(uses: readonly SecretUse[]): Promise<void> {
+    if (uses.length === 0) return;
+    // One statement per round, in one transaction; no change-log entry, so not the change log's
+    // write lock. A last use only moves forward, and only for a secret the application still has.
+    await this.transaction(this.begin, async (client) => {
+      for (const round of secretUseRounds(uses)) {
+        await client.query(
+          `UPDATE applications AS a SET
+             secret_last_used_at = CASE WHEN a.secret_id = u.secret_id
+               THEN GREATEST(a.secret_last_used_at, u.used_at) ELSE a.secret_last_used_at END,
+             previous_secret_last_used_at = CASE WHEN a.previous_secret_id = u.secret_id
+               THEN GREATEST(a.previous_secret_last_used_at, u.used_at) ELSE a.previous_secret_last_used_at END
+           FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u (application_id, secret_id, used_at)
+           WHERE a.id = u.application_id AND (a.secret_id = u.secret_id OR a.previous_secret_id = u.secret_id)`,
+          [
+            round.map((use) => use.applicationId),
+            round.map((use) => use.secretId),
+            round.map((use) => use.usedAt),
+          ],
+        );
+      }
     });
   }
 
@@ -329,11 +429,22 @@ class PostgresStorage implements Storage {
 
   async rotateSigningKey(key: SigningKeyRecord, audit?: AuditEntry): Promise<void> {
     await this.write(async (client) => {
-      await client.query('UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL', [key.createdAt]);
+      // A key still waiting for its activation at the rotation's instant never signs; the key
+      // signing then signs until its successor activates.
       await client.query(
-        `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, created_at, retired_at)
-         VALUES ($1, $2, $3, $4, $5, NULL)`,
-        [key.kid, key.alg, key.publicJwk, key.privateKeyEncrypted, key.createdAt],
+        `UPDATE signing_keys SET retired_at = $1
+         WHERE activates_at > $1 AND (retired_at IS NULL OR retired_at > $1)`,
+        [key.createdAt],
+      );
+      await client.query(
+        `UPDATE signing_keys SET retired_at = $2
+         WHERE activates_at <= $1 AND (retired_at IS NULL OR retired_at > $1)`,
+        [key.createdAt, key.activatesAt],
+      );
+      await client.query(
+        `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, created_at, activates_at, retired_at)
+         VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
+        [key.kid, key.alg, key.publicJwk, key.privateKeyEncrypted, key.createdAt, key.activatesAt],
       );
       await this.recordChange(client, 'signing_key', key.kid, key.createdAt);
       await recordAudit(client, audit);
@@ -403,7 +514,7 @@ class PostgresStorage implements Storage {
   }
 
   async createApiKey(key: ApiKeyRecord, audit?: AuditEntry): Promise<void> {
-    await this.transaction('BEGIN', async (client) => {
+    await this.transaction(this.begin, async (client) => {
       await client.query(
         `INSERT INTO api_keys (id, name, key_hash, hint, created_at, revoked_at)
          VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -430,7 +541,7 @@ class PostgresStorage implements Storage {
   }
 
   async revokeApiKey(id: string, now: number, audit?: AuditEntry): Promise<ApiKeyRecord | null> {
-    return this.transaction('BEGIN', async (client) => {
+    return this.transaction(this.begin, async (client) => {
       const { rowCount } = await client.query(
         'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL',
         [now, id],
@@ -512,6 +623,30 @@ class PostgresStorage implements Storage {
     return rowCount ?? 0;
   }
 
+  async getPepperFingerprint(): Promise<Buffer | null> {
+    const { rows } = await this.pool.query<{ value: string }>(
+      'SELECT value FROM server_settings WHERE name = $1',
+      [PEPPER_FINGERPRINT],
+    );
+    return rows[0] === undefined ? null : Buffer.from(rows[0].value, 'hex');
+  }
+
+  async recordPepperFingerprint(fingerprint: Buffer, now: number = Date.now()): Promise<Buffer> {
+    return this.transaction(this.begin, async (client) => {
+      // A concurrent insert makes this one wait for its commit, then do nothing; the SELECT (a
+      // new snapshot under READ COMMITTED) then reads the row that won.
+      await client.query(
+        'INSERT INTO server_settings (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING',
+        [PEPPER_FINGERPRINT, fingerprint.toString('hex'), now],
+      );
+      const { rows } = await client.query<{ value: string }>(
+        'SELECT value FROM server_settings WHERE name = $1',
+        [PEPPER_FINGERPRINT],
+      );
+      return Buffer.from(rows[0]!.value, 'hex');
+    });
+  }
+
   subscribeChanges(listener: () => void): Promise<() => Promise<void>> {
     return this.listener.subscribe(listener);
   }
@@ -523,6 +658,29 @@ class PostgresStorage implements Storage {
     })();
     return this.closing;
   }
+}
+
+/**
+ * `uses` (the latest of each secret) in rounds that name each application at most once: an
+ * UPDATE … FROM applies only one of several source rows that match the same target row, and an
+ * application often has two secrets in use during a grace period.
+ */
+function secretUseRounds(uses: readonly SecretUse[]): SecretUse[][] {
+  const latest = new Map<string, SecretUse>();
+  for (const use of uses) {
+    const key = `${use.applicationId} ${use.secretId}`;
+    const seen = latest.get(key);
+    if (seen === undefined || use.usedAt > seen.usedAt) latest.set(key, use);
+  }
+  const rounds: SecretUse[][] = [];
+  const roundOf = new Map<string, number>();
+  for (const use of latest.values()) {
+    const round = roundOf.get(use.applicationId) ?? 0;
+    roundOf.set(use.applicationId, round + 1);
+    if (round === rounds.length) rounds.push([]);
+    rounds[round]!.push(use);
+  }
+  return rounds;
 }
 
 /** Appends `entry` to the audit log (inside the caller's transaction when `client` is in one). */

@@ -18,12 +18,51 @@ import type {
   TokenExpiration,
 } from '../types.js';
 
+/** The application columns written by an INSERT with their types, in the order of {@link applicationValues}. */
+const COLUMN_TYPES = [
+  ['id', 'text'],
+  ['name', 'text'],
+  ['secret_hash', 'bytea'],
+  ['scopes', 'text'],
+  ['token_expiration', 'text'],
+  ['status', 'text'],
+  ['created_at', 'bigint'],
+  ['updated_at', 'bigint'],
+  ['tokens_not_before', 'bigint'],
+  ['secret_hint', 'text'],
+  ['secret_id', 'text'],
+  ['secret_created_at', 'bigint'],
+  ['secret_last_used_at', 'bigint'],
+  ['previous_secret_id', 'text'],
+  ['previous_secret_hash', 'bytea'],
+  ['previous_secret_hint', 'text'],
+  ['previous_secret_created_at', 'bigint'],
+  ['previous_secret_expires_at', 'bigint'],
+  ['previous_secret_last_used_at', 'bigint'],
+] as const;
+
+/** How many columns an INSERT writes. */
+export const APPLICATION_COLUMN_COUNT = COLUMN_TYPES.length;
+
 /** The application columns written by an INSERT, in the order of {@link applicationValues}. */
-export const APPLICATION_COLUMNS =
-  'id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before, secret_hint';
+export const APPLICATION_COLUMNS = COLUMN_TYPES.map(([column]) => column).join(', ');
+
+/** `$1::text[], $2::text[], $3::bytea[], …`: one array parameter per column (a bulk INSERT's unnest). */
+export const APPLICATION_ARRAY_PARAMETERS = COLUMN_TYPES.map(([, type], i) => `$${i + 1}::${type}[]`).join(
+  ', ',
+);
+
+/** `$1, $2, …`: one parameter per column. */
+export const APPLICATION_PARAMETERS = COLUMN_TYPES.map((_, i) => `$${i + 1}`).join(', ');
 
 /** The application columns read, in the order of {@link ApplicationRow}: the number is `row_order`. */
 export const APPLICATION_SELECT = `${APPLICATION_COLUMNS}, row_order`;
+
+/** Every secret column and `updated_at`, set from parameters `$2` on (the ID is `$1`): see {@link secretValues}. */
+export const SET_SECRETS = `secret_hash = $2, secret_hint = $3, secret_id = $4, secret_created_at = $5,
+  secret_last_used_at = $6, previous_secret_id = $7, previous_secret_hash = $8, previous_secret_hint = $9,
+  previous_secret_created_at = $10, previous_secret_expires_at = $11, previous_secret_last_used_at = $12,
+  updated_at = $13`;
 
 /**
  * An application row fetched as an array (`rowMode: 'array'`): no per-row column-name object,
@@ -40,6 +79,15 @@ export type ApplicationRow = [
   number,
   number | null,
   string | null,
+  string,
+  number | null,
+  number | null,
+  string | null,
+  Buffer | null,
+  string | null,
+  number | null,
+  number | null,
+  number | null,
   number,
 ];
 
@@ -54,6 +102,15 @@ export function toApplication([
   updatedAt,
   tokensNotBefore,
   secretHint,
+  secretId,
+  secretCreatedAt,
+  secretLastUsedAt,
+  previousId,
+  previousHash,
+  previousHint,
+  previousCreatedAt,
+  previousExpiresAt,
+  previousLastUsedAt,
   number,
 ]: ApplicationRow): ApplicationRecord {
   return {
@@ -68,7 +125,46 @@ export function toApplication([
     tokensNotBefore,
     secretHint,
     number,
+    secretId,
+    secretCreatedAt,
+    secretLastUsedAt,
+    previousSecret:
+      previousId === null || previousHash === null
+        ? null
+        : {
+            id: previousId,
+            hash: previousHash,
+            hint: previousHint,
+            createdAt: previousCreatedAt,
+            expiresAt: previousExpiresAt ?? 0,
+            lastUsedAt: previousLastUsedAt,
+          },
   };
+}
+
+/** The values of {@link SET_SECRETS} (`$2` on), for `application`. */
+export function secretValues(application: ApplicationRecord): unknown[] {
+  return [
+    application.secretHash,
+    application.secretHint,
+    application.secretId,
+    application.secretCreatedAt,
+    application.secretLastUsedAt,
+    ...previousSecretValues(application),
+    application.updatedAt,
+  ];
+}
+
+function previousSecretValues(application: NewApplicationRecord): unknown[] {
+  const previous = application.previousSecret;
+  return [
+    previous?.id ?? null,
+    previous?.hash ?? null,
+    previous?.hint ?? null,
+    previous?.createdAt ?? null,
+    previous?.expiresAt ?? null,
+    previous?.lastUsedAt ?? null,
+  ];
 }
 
 /** The columns of {@link APPLICATION_COLUMNS}, as parameters of an INSERT. */
@@ -84,6 +180,10 @@ export function applicationValues(application: NewApplicationRecord): unknown[] 
     application.updatedAt,
     application.tokensNotBefore,
     application.secretHint,
+    application.secretId,
+    application.secretCreatedAt,
+    application.secretLastUsedAt,
+    ...previousSecretValues(application),
   ];
 }
 
@@ -93,6 +193,7 @@ export interface SigningKeyRow {
   public_jwk: string;
   private_key_encrypted: string;
   created_at: number;
+  activates_at: number;
   retired_at: number | null;
 }
 
@@ -103,6 +204,7 @@ export function toSigningKey(row: SigningKeyRow): SigningKeyRecord {
     publicJwk: row.public_jwk,
     privateKeyEncrypted: row.private_key_encrypted,
     createdAt: row.created_at,
+    activatesAt: row.activates_at,
     retiredAt: row.retired_at,
   };
 }

@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { rotated, withoutSecret } from '../application-secrets.js';
 import type {
   ApiKeyRecord,
   ApplicationPatch,
@@ -12,14 +13,24 @@ import type {
   ChangeEntity,
   ChangeRecord,
   NewApplicationRecord,
+  PreviousSecretRecord,
   RevokedTokenRecord,
+  SecretRevocationResult,
+  SecretRotation,
+  SecretRotationResult,
+  SecretUse,
   ServerProcessRecord,
   SigningKeyRecord,
   Storage,
+  StorageOptions,
   TokenExpiration,
   TokenRevocation,
 } from '../types.js';
+import { DatabaseBusyError } from '../types.js';
 import { MIGRATIONS } from './migrations.js';
+
+/** The `server_settings` row of the pepper fingerprint (migration 5). */
+const PEPPER_FINGERPRINT = 'pepper_fingerprint';
 
 /** Change-log entries older than this are pruned on write; followers poll every ~250 ms. */
 const CHANGE_LOG_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -36,7 +47,22 @@ interface ApplicationRow {
   tokens_not_before: number | null;
   secret_hint: string | null;
   number: number;
+  secret_id: string;
+  secret_created_at: number | null;
+  secret_last_used_at: number | null;
+  previous_secret_id: string | null;
+  previous_secret_hash: string | null;
+  previous_secret_hint: string | null;
+  previous_secret_created_at: number | null;
+  previous_secret_expires_at: number | null;
+  previous_secret_last_used_at: number | null;
 }
+
+/** The columns of an application, in the order of {@link RawApplicationRow}. */
+const APPLICATION_COLUMNS = `id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at,
+  tokens_not_before, secret_hint, number, secret_id, secret_created_at, secret_last_used_at, previous_secret_id,
+  previous_secret_hash, previous_secret_hint, previous_secret_created_at, previous_secret_expires_at,
+  previous_secret_last_used_at`;
 
 type RawApplicationRow = [
   string,
@@ -50,7 +76,19 @@ type RawApplicationRow = [
   number | null,
   string | null,
   number,
+  string,
+  number | null,
+  number | null,
+  string | null,
+  string | null,
+  string | null,
+  number | null,
+  number | null,
+  number | null,
 ];
+
+/** How long the background write of secrets' last use waits for another process's write lock. */
+const SECRET_USE_BUSY_TIMEOUT_MS = 0;
 
 interface SigningKeyRow {
   kid: string;
@@ -58,6 +96,7 @@ interface SigningKeyRow {
   public_jwk: string;
   private_key_encrypted: string;
   created_at: number;
+  activates_at: number;
   retired_at: number | null;
 }
 
@@ -68,9 +107,12 @@ interface RevokedTokenRow {
   revoked_at: number;
 }
 
-/** How long a write waits for another process's write lock (the server and the admin CLI share the file). */
+/**
+ * How long a write waits for another process's write lock by default (the server and the admin
+ * CLI share the file); a server opens its storage with a shorter bound (`StorageOptions.lockWaitMs`).
+ */
 const BUSY_TIMEOUT_MS = 5000;
-/** The same for a server process's heartbeat, which runs on the request thread: see withShortBusyTimeout. */
+/** The longest wait of a server process's heartbeat, which runs on the request thread: see bookkeeping. */
 const HEARTBEAT_BUSY_TIMEOUT_MS = 100;
 
 interface ProcessRow {
@@ -98,6 +140,15 @@ function fromRawRow([
   tokensNotBefore,
   secretHint,
   number,
+  secretId,
+  secretCreatedAt,
+  secretLastUsedAt,
+  previousId,
+  previousHash,
+  previousHint,
+  previousCreatedAt,
+  previousExpiresAt,
+  previousLastUsedAt,
 ]: RawApplicationRow): ApplicationRecord {
   return toApplication({
     id,
@@ -111,6 +162,15 @@ function fromRawRow([
     tokens_not_before: tokensNotBefore,
     secret_hint: secretHint,
     number,
+    secret_id: secretId,
+    secret_created_at: secretCreatedAt,
+    secret_last_used_at: secretLastUsedAt,
+    previous_secret_id: previousId,
+    previous_secret_hash: previousHash,
+    previous_secret_hint: previousHint,
+    previous_secret_created_at: previousCreatedAt,
+    previous_secret_expires_at: previousExpiresAt,
+    previous_secret_last_used_at: previousLastUsedAt,
   });
 }
 
@@ -127,6 +187,40 @@ function toApplication(row: ApplicationRow): ApplicationRecord {
     tokensNotBefore: row.tokens_not_before,
     secretHint: row.secret_hint,
     number: row.number,
+    secretId: row.secret_id,
+    secretCreatedAt: row.secret_created_at,
+    secretLastUsedAt: row.secret_last_used_at,
+    previousSecret: toPreviousSecret(row),
+  };
+}
+
+function toPreviousSecret(row: ApplicationRow): PreviousSecretRecord | null {
+  if (row.previous_secret_id === null || row.previous_secret_hash === null) return null;
+  return {
+    id: row.previous_secret_id,
+    hash: Buffer.from(row.previous_secret_hash, 'hex'),
+    hint: row.previous_secret_hint,
+    createdAt: row.previous_secret_created_at,
+    expiresAt: row.previous_secret_expires_at ?? 0,
+    lastUsedAt: row.previous_secret_last_used_at,
+  };
+}
+
+/** The secret columns of `application`, as named parameters. */
+function secretColumns(application: NewApplicationRecord): Record<string, unknown> {
+  const previous = application.previousSecret;
+  return {
+    secret_hash: application.secretHash.toString('hex'),
+    secret_hint: application.secretHint,
+    secret_id: application.secretId,
+    secret_created_at: application.secretCreatedAt,
+    secret_last_used_at: application.secretLastUsedAt,
+    previous_secret_id: previous?.id ?? null,
+    previous_secret_hash: previous?.hash.toString('hex') ?? null,
+    previous_secret_hint: previous?.hint ?? null,
+    previous_secret_created_at: previous?.createdAt ?? null,
+    previous_secret_expires_at: previous?.expiresAt ?? null,
+    previous_secret_last_used_at: previous?.lastUsedAt ?? null,
   };
 }
 
@@ -181,6 +275,7 @@ function toSigningKey(row: SigningKeyRow): SigningKeyRecord {
     publicJwk: row.public_jwk,
     privateKeyEncrypted: row.private_key_encrypted,
     createdAt: row.created_at,
+    activatesAt: row.activates_at,
     retiredAt: row.retired_at,
   };
 }
@@ -196,19 +291,57 @@ function toRevokedToken(row: RevokedTokenRow): RevokedTokenRecord {
 
 /**
  * Opens (creating the file and its folder if needed) a SQLite database in WAL mode and
- * brings its schema up to date.
+ * brings its schema up to date. A new database file is created with mode 0600 (owner only),
+ * and SQLite gives its `-wal` and `-shm` files the same mode.
+ *
+ * Every data write (applications, keys, revocations, API keys, audit) is durable once it
+ * returns, even on power loss: `synchronous = FULL` syncs the WAL at each commit. Only the
+ * process table's heartbeats and the secrets' last use, which a crash makes stale anyway, are
+ * written with `NORMAL`.
  *
  * @param path - database file, e.g. `./data/smscx-oauth.db`
+ * @param options - `lockWaitMs`: how long a write waits for another process's write lock
+ *   (default 5000 ms) before it fails with {@link DatabaseBusyError}
  */
-export function openSqliteStorage(path: string): Storage {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+export function openSqliteStorage(path: string, options: StorageOptions = {}): Storage {
+  if (path !== ':memory:' && path !== '') {
+    mkdirSync(dirname(path), { recursive: true });
+    createOwnerOnly(path);
+  }
+  const lockWaitMs = options.lockWaitMs ?? BUSY_TIMEOUT_MS;
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // The server and the admin CLI write to the same file; wait for the lock instead of failing.
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  db.pragma('synchronous = NORMAL');
-  migrate(db);
-  return new SqliteStorage(db);
+  try {
+    db.pragma('journal_mode = WAL');
+    // The server and the admin CLI write to the same file; wait for the lock instead of failing.
+    db.pragma(`busy_timeout = ${lockWaitMs}`);
+    db.pragma('synchronous = FULL');
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStorage(db, lockWaitMs);
+}
+
+/**
+ * Creates the empty database file with mode 0600 before SQLite would create it with the umask's
+ * mode (usually 0644); SQLite then gives its `-wal` and `-shm` files the same mode. An existing
+ * file is left as it is (mode included), even on a read-only mount.
+ */
+function createOwnerOnly(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+/** A SQLITE_BUSY failure (the lock wait ran out) as a {@link DatabaseBusyError}; anything else as is. */
+function busyAsError(error: unknown): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+    ? new DatabaseBusyError({ cause: error })
+    : error;
 }
 
 function migrate(db: Database.Database): void {
@@ -217,12 +350,10 @@ function migrate(db: Database.Database): void {
     name TEXT NOT NULL,
     applied_at BIGINT NOT NULL
   )`);
-  const applied = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as {
-    version: number | null;
-  };
-  const current = applied.version ?? 0;
+  // Every migration not recorded yet, as PostgreSQL does (not only those above the highest one).
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
+    if (applied.has(migration.version)) continue;
     db.transaction(() => {
       // Re-check inside the write lock: another process may have migrated meanwhile.
       const done = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version);
@@ -239,16 +370,21 @@ function migrate(db: Database.Database): void {
 
 class SqliteStorage implements Storage {
   private readonly db: Database.Database;
+  private readonly lockWaitMs: number;
   private readonly statements;
   /** The last empty {@link changesSince} answer: the data_version it saw and its `after`. */
   private emptySince: { version: number; after: number } | undefined;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, lockWaitMs: number) {
     this.db = db;
+    this.lockWaitMs = lockWaitMs;
     this.statements = {
       insertApplication: db.prepare(
-        `INSERT INTO applications (id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before, secret_hint, number)
-         VALUES (@id, @name, @secret_hash, @scopes, @token_expiration, @status, @created_at, @updated_at, @tokens_not_before, @secret_hint, @number)`,
+        `INSERT INTO applications (${APPLICATION_COLUMNS})
+         VALUES (@id, @name, @secret_hash, @scopes, @token_expiration, @status, @created_at, @updated_at,
+           @tokens_not_before, @secret_hint, @number, @secret_id, @secret_created_at, @secret_last_used_at,
+           @previous_secret_id, @previous_secret_hash, @previous_secret_hint, @previous_secret_created_at,
+           @previous_secret_expires_at, @previous_secret_last_used_at)`,
       ),
       // Reserves `count` numbers; returns the last one.
       reserveNumbers: db
@@ -257,19 +393,33 @@ class SqliteStorage implements Storage {
       getApplication: db.prepare('SELECT * FROM applications WHERE id = ?'),
       // Raw rows in insertion (rowid) order: no sort and no per-row column objects, which
       // matters when the server loads 100,000 applications at start.
-      listApplications: db
-        .prepare(
-          `SELECT id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before, secret_hint, number
-           FROM applications ORDER BY number`,
-        )
-        .raw(),
+      listApplications: db.prepare(`SELECT ${APPLICATION_COLUMNS} FROM applications ORDER BY number`).raw(),
       countApplications: db.prepare('SELECT COUNT(*) AS n FROM applications'),
       hasApplications: db.prepare('SELECT EXISTS (SELECT 1 FROM applications) AS found'),
       updateApplication: db.prepare(
-        `UPDATE applications SET name = @name, secret_hash = @secret_hash, scopes = @scopes,
+        `UPDATE applications SET name = @name, scopes = @scopes,
            token_expiration = @token_expiration, status = @status, updated_at = @updated_at,
-           tokens_not_before = @tokens_not_before, secret_hint = @secret_hint
+           tokens_not_before = @tokens_not_before
          WHERE id = @id`,
+      ),
+      // Every secret column: a rotation or a secret's revocation.
+      updateSecrets: db.prepare(
+        `UPDATE applications SET secret_hash = @secret_hash, secret_hint = @secret_hint, secret_id = @secret_id,
+           secret_created_at = @secret_created_at, secret_last_used_at = @secret_last_used_at,
+           previous_secret_id = @previous_secret_id, previous_secret_hash = @previous_secret_hash,
+           previous_secret_hint = @previous_secret_hint, previous_secret_created_at = @previous_secret_created_at,
+           previous_secret_expires_at = @previous_secret_expires_at,
+           previous_secret_last_used_at = @previous_secret_last_used_at, updated_at = @updated_at
+         WHERE id = @id`,
+      ),
+      // A last use only moves forward, and only for a secret the application still has.
+      recordSecretUse: db.prepare(
+        `UPDATE applications SET
+           secret_last_used_at = CASE WHEN secret_id = @secret_id
+             THEN MAX(COALESCE(secret_last_used_at, 0), @used_at) ELSE secret_last_used_at END,
+           previous_secret_last_used_at = CASE WHEN previous_secret_id = @secret_id
+             THEN MAX(COALESCE(previous_secret_last_used_at, 0), @used_at) ELSE previous_secret_last_used_at END
+         WHERE id = @application_id AND (secret_id = @secret_id OR previous_secret_id = @secret_id)`,
       ),
       deleteApplication: db.prepare('DELETE FROM applications WHERE id = ?'),
       deleteApplicationRevocations: db.prepare('DELETE FROM revoked_tokens WHERE application_id = ?'),
@@ -289,10 +439,19 @@ class SqliteStorage implements Storage {
         'DELETE FROM revoked_tokens WHERE expires_at IS NOT NULL AND expires_at < ?',
       ),
       listSigningKeys: db.prepare('SELECT * FROM signing_keys ORDER BY created_at DESC, kid'),
-      retireSigningKeys: db.prepare('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL'),
+      // A key still waiting for its activation at the rotation's instant never signs.
+      retirePendingSigningKeys: db.prepare(
+        `UPDATE signing_keys SET retired_at = @now
+         WHERE activates_at > @now AND (retired_at IS NULL OR retired_at > @now)`,
+      ),
+      // The key signing at the rotation's instant signs until its successor activates.
+      retireSigningKeys: db.prepare(
+        `UPDATE signing_keys SET retired_at = @activatesAt
+         WHERE activates_at <= @now AND (retired_at IS NULL OR retired_at > @now)`,
+      ),
       insertSigningKey: db.prepare(
-        `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, created_at, retired_at)
-         VALUES (?, ?, ?, ?, ?, NULL)`,
+        `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, created_at, activates_at, retired_at)
+         VALUES (?, ?, ?, ?, ?, ?, NULL)`,
       ),
       pruneSigningKeys: db.prepare(
         'DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?',
@@ -329,7 +488,32 @@ class SqliteStorage implements Storage {
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       listAudit: db.prepare('SELECT * FROM audit_log WHERE seq < ? AND at >= ? ORDER BY seq DESC LIMIT ?'),
+      getSetting: db.prepare('SELECT value FROM server_settings WHERE name = ?').pluck(),
+      insertSetting: db.prepare(
+        'INSERT INTO server_settings (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+      ),
     };
+  }
+
+  /**
+   * Runs `work` in an IMMEDIATE transaction (the write lock taken up front, waited for at most
+   * the lock wait); a wait that runs out throws {@link DatabaseBusyError}.
+   */
+  private write<T>(work: () => T): T {
+    try {
+      return this.db.transaction(work).immediate();
+    } catch (error) {
+      throw busyAsError(error);
+    }
+  }
+
+  /** Runs one write statement outside a transaction (see {@link write}). */
+  private run<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw busyAsError(error);
+    }
   }
 
   private recordAudit(entry: AuditEntry | undefined): void {
@@ -354,40 +538,35 @@ class SqliteStorage implements Storage {
   }
 
   async createApplication(application: NewApplicationRecord, audit?: AuditEntry): Promise<ApplicationRecord> {
-    return this.db
-      .transaction((): ApplicationRecord => {
-        const number = this.statements.reserveNumbers.get(1) as number;
-        this.insertApplication(application, number);
-        this.recordAudit(audit);
-        return { ...application, number };
-      })
-      .immediate();
+    return this.write((): ApplicationRecord => {
+      const number = this.statements.reserveNumbers.get(1) as number;
+      this.insertApplication(application, number);
+      this.recordAudit(audit);
+      return { ...application, number };
+    });
   }
 
   async createApplications(applications: readonly NewApplicationRecord[], audit?: AuditEntry): Promise<void> {
-    this.db
-      .transaction(() => {
-        const last = this.statements.reserveNumbers.get(applications.length) as number;
-        let number = last - applications.length;
-        for (const application of applications) this.insertApplication(application, ++number);
-        this.recordAudit(audit);
-      })
-      .immediate();
+    this.write(() => {
+      const last = this.statements.reserveNumbers.get(applications.length) as number;
+      let number = last - applications.length;
+      for (const application of applications) this.insertApplication(application, ++number);
+      this.recordAudit(audit);
+    });
   }
 
   private insertApplication(application: NewApplicationRecord, number: number): void {
     this.statements.insertApplication.run({
       id: application.id,
       name: application.name,
-      secret_hash: application.secretHash.toString('hex'),
       scopes: application.scopes.join(' '),
       token_expiration: application.tokenExpiration,
       status: application.status,
       created_at: application.createdAt,
       updated_at: application.updatedAt,
       tokens_not_before: application.tokensNotBefore,
-      secret_hint: application.secretHint,
       number,
+      ...secretColumns(application),
     });
     this.recordChange('application', application.id, application.updatedAt);
   }
@@ -422,45 +601,95 @@ class SqliteStorage implements Storage {
     now: number = Date.now(),
     audit?: AuditEntry,
   ): Promise<ApplicationRecord | null> {
-    return this.db
-      .transaction((): ApplicationRecord | null => {
-        const row = this.statements.getApplication.get(id) as ApplicationRow | undefined;
-        if (row === undefined) return null;
-        const current = toApplication(row);
-        const next: ApplicationRecord = {
-          ...current,
-          ...patch,
-          updatedAt: now,
-        };
-        this.statements.updateApplication.run({
-          id,
-          name: next.name,
-          secret_hash: next.secretHash.toString('hex'),
-          scopes: next.scopes.join(' '),
-          token_expiration: next.tokenExpiration,
-          status: next.status,
-          updated_at: next.updatedAt,
-          tokens_not_before: next.tokensNotBefore,
-          secret_hint: next.secretHint,
-        });
-        this.recordChange('application', id, now);
-        this.recordAudit(audit);
-        return next;
-      })
-      .immediate();
+    return this.write((): ApplicationRecord | null => {
+      const row = this.statements.getApplication.get(id) as ApplicationRow | undefined;
+      if (row === undefined) return null;
+      const current = toApplication(row);
+      const next: ApplicationRecord = {
+        ...current,
+        ...patch,
+        updatedAt: now,
+      };
+      this.statements.updateApplication.run({
+        id,
+        name: next.name,
+        scopes: next.scopes.join(' '),
+        token_expiration: next.tokenExpiration,
+        status: next.status,
+        updated_at: next.updatedAt,
+        tokens_not_before: next.tokensNotBefore,
+      });
+      this.recordChange('application', id, now);
+      this.recordAudit(audit);
+      return next;
+    });
+  }
+
+  async rotateApplicationSecret(
+    id: string,
+    rotation: SecretRotation,
+    audit?: AuditEntry,
+  ): Promise<SecretRotationResult> {
+    return this.write((): SecretRotationResult => {
+      const row = this.statements.getApplication.get(id) as ApplicationRow | undefined;
+      if (row === undefined) return { outcome: 'not_found' };
+      const current = toApplication(row);
+      const next = rotated(current, rotation);
+      if (next === undefined) return { outcome: 'two_secrets', application: current };
+      this.statements.updateSecrets.run({ id, updated_at: next.updatedAt, ...secretColumns(next) });
+      this.recordChange('application', id, rotation.now);
+      this.recordAudit(audit);
+      return { outcome: 'rotated', application: next };
+    });
+  }
+
+  async revokeApplicationSecret(
+    id: string,
+    secretId: string,
+    now: number,
+    audit?: AuditEntry,
+  ): Promise<SecretRevocationResult> {
+    return this.write((): SecretRevocationResult => {
+      const row = this.statements.getApplication.get(id) as ApplicationRow | undefined;
+      if (row === undefined) return { outcome: 'not_found' };
+      const result = withoutSecret(toApplication(row), secretId, now);
+      if (result.outcome !== 'revoked') return result;
+      const next = result.application;
+      this.statements.updateSecrets.run({ id, updated_at: next.updatedAt, ...secretColumns(next) });
+      this.recordChange('application', id, now);
+      this.recordAudit(audit);
+      return result;
+    });
+  }
+
+  async recordSecretUse(uses: readonly SecretUse[]): Promise<void> {
+    if (uses.length === 0) return;
+    this.bookkeeping(
+      () =>
+        this.db
+          .transaction(() => {
+            for (const use of uses) {
+              this.statements.recordSecretUse.run({
+                application_id: use.applicationId,
+                secret_id: use.secretId,
+                used_at: use.usedAt,
+              });
+            }
+          })
+          .immediate(),
+      SECRET_USE_BUSY_TIMEOUT_MS,
+    );
   }
 
   async deleteApplication(id: string, audit?: AuditEntry): Promise<boolean> {
-    return this.db
-      .transaction((): boolean => {
-        const result = this.statements.deleteApplication.run(id);
-        if (result.changes === 0) return false;
-        this.statements.deleteApplicationRevocations.run(id);
-        this.recordChange('application', id, Date.now());
-        this.recordAudit(audit);
-        return true;
-      })
-      .immediate();
+    return this.write((): boolean => {
+      const result = this.statements.deleteApplication.run(id);
+      if (result.changes === 0) return false;
+      this.statements.deleteApplicationRevocations.run(id);
+      this.recordChange('application', id, Date.now());
+      this.recordAudit(audit);
+      return true;
+    });
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -468,46 +697,42 @@ class SqliteStorage implements Storage {
   }
 
   async rotateSigningKey(key: SigningKeyRecord, audit?: AuditEntry): Promise<void> {
-    this.db
-      .transaction(() => {
-        this.statements.retireSigningKeys.run(key.createdAt);
-        this.statements.insertSigningKey.run(
-          key.kid,
-          key.alg,
-          key.publicJwk,
-          key.privateKeyEncrypted,
-          key.createdAt,
-        );
-        this.recordChange('signing_key', key.kid, key.createdAt);
-        this.recordAudit(audit);
-      })
-      .immediate();
+    this.write(() => {
+      this.statements.retirePendingSigningKeys.run({ now: key.createdAt });
+      this.statements.retireSigningKeys.run({ now: key.createdAt, activatesAt: key.activatesAt });
+      this.statements.insertSigningKey.run(
+        key.kid,
+        key.alg,
+        key.publicJwk,
+        key.privateKeyEncrypted,
+        key.createdAt,
+        key.activatesAt,
+      );
+      this.recordChange('signing_key', key.kid, key.createdAt);
+      this.recordAudit(audit);
+    });
   }
 
   async pruneSigningKeys(cutoff: number): Promise<number> {
-    return this.db
-      .transaction((): number => {
-        const { changes } = this.statements.pruneSigningKeys.run(cutoff);
-        if (changes > 0) this.recordChange('signing_key', '*', Date.now());
-        return changes;
-      })
-      .immediate();
+    return this.write((): number => {
+      const { changes } = this.statements.pruneSigningKeys.run(cutoff);
+      if (changes > 0) this.recordChange('signing_key', '*', Date.now());
+      return changes;
+    });
   }
 
   async revokeToken(revocation: TokenRevocation, now: number = Date.now()): Promise<boolean> {
-    return this.db
-      .transaction((): boolean => {
-        const { changes } = this.statements.insertRevokedToken.run(
-          revocation.jti,
-          revocation.applicationId,
-          revocation.expiresAt,
-          now,
-        );
-        if (changes === 0) return false;
-        this.recordChange('revoked_token', revocation.jti, now);
-        return true;
-      })
-      .immediate();
+    return this.write((): boolean => {
+      const { changes } = this.statements.insertRevokedToken.run(
+        revocation.jti,
+        revocation.applicationId,
+        revocation.expiresAt,
+        now,
+      );
+      if (changes === 0) return false;
+      this.recordChange('revoked_token', revocation.jti, now);
+      return true;
+    });
   }
 
   async getRevokedToken(jti: string): Promise<RevokedTokenRecord | null> {
@@ -525,23 +750,21 @@ class SqliteStorage implements Storage {
 
   async pruneRevokedTokens(before: number): Promise<number> {
     // Nothing to log: an expired token is inactive with or without its entry.
-    return this.statements.pruneRevokedTokens.run(before).changes;
+    return this.run(() => this.statements.pruneRevokedTokens.run(before).changes);
   }
 
   async createApiKey(key: ApiKeyRecord, audit?: AuditEntry): Promise<void> {
-    this.db
-      .transaction(() => {
-        this.statements.insertApiKey.run({
-          id: key.id,
-          name: key.name,
-          key_hash: key.keyHash.toString('hex'),
-          hint: key.hint,
-          created_at: key.createdAt,
-          revoked_at: key.revokedAt,
-        });
-        this.recordAudit(audit);
-      })
-      .immediate();
+    this.write(() => {
+      this.statements.insertApiKey.run({
+        id: key.id,
+        name: key.name,
+        key_hash: key.keyHash.toString('hex'),
+        hint: key.hint,
+        created_at: key.createdAt,
+        revoked_at: key.revokedAt,
+      });
+      this.recordAudit(audit);
+    });
   }
 
   async getApiKey(id: string): Promise<ApiKeyRecord | null> {
@@ -554,17 +777,15 @@ class SqliteStorage implements Storage {
   }
 
   async revokeApiKey(id: string, now: number, audit?: AuditEntry): Promise<ApiKeyRecord | null> {
-    return this.db
-      .transaction((): ApiKeyRecord | null => {
-        if (this.statements.revokeApiKey.run(now, id).changes > 0) this.recordAudit(audit);
-        const row = this.statements.getApiKey.get(id) as ApiKeyRow | undefined;
-        return row === undefined ? null : toApiKey(row);
-      })
-      .immediate();
+    return this.write((): ApiKeyRecord | null => {
+      if (this.statements.revokeApiKey.run(now, id).changes > 0) this.recordAudit(audit);
+      const row = this.statements.getApiKey.get(id) as ApiKeyRow | undefined;
+      return row === undefined ? null : toApiKey(row);
+    });
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
-    this.recordAudit(entry);
+    this.run(() => this.recordAudit(entry));
   }
 
   async listAudit(query: AuditQuery): Promise<AuditRecord[]> {
@@ -595,30 +816,40 @@ class SqliteStorage implements Storage {
     process: { id: string; label: string; appliedSeq: number },
     now: number = Date.now(),
   ): Promise<void> {
-    this.statements.registerProcess.run(process.id, process.label, process.appliedSeq, now, now);
+    this.bookkeeping(() =>
+      this.statements.registerProcess.run(process.id, process.label, process.appliedSeq, now, now),
+    );
   }
 
   async reportProcess(id: string, appliedSeq: number, now: number = Date.now()): Promise<void> {
-    this.withShortBusyTimeout(() => this.statements.reportProcess.run(appliedSeq, now, id));
+    this.bookkeeping(() => this.statements.reportProcess.run(appliedSeq, now, id), HEARTBEAT_BUSY_TIMEOUT_MS);
   }
 
   /**
-   * Runs a write that a server process makes on its own schedule (its heartbeat) with a short
-   * lock wait: better-sqlite3 waits synchronously, so waiting the usual 5 s for another process's
-   * write lock would stall every request on this process. Busy, it throws (SQLITE_BUSY) and the
-   * caller tries again on its next beat.
+   * Runs a bookkeeping write (the process table, secrets' last use): with `synchronous = NORMAL`
+   * (a heartbeat or a last use lost to a power cut is stale anyway; syncing two a second would
+   * stall the request thread for nothing) and,
+   * with `lockWaitMs`, a shorter lock wait than the connection's. A heartbeat runs on the request
+   * thread on its own schedule: better-sqlite3 waits synchronously, so a long wait for another
+   * process's write lock would stall every request of this process. Busy, it throws
+   * {@link DatabaseBusyError} and the caller tries again on its next beat.
    */
-  private withShortBusyTimeout(write: () => void): void {
-    this.db.pragma(`busy_timeout = ${HEARTBEAT_BUSY_TIMEOUT_MS}`);
+  private bookkeeping(write: () => void, lockWaitMs?: number): void {
+    const wait = lockWaitMs === undefined ? undefined : Math.min(lockWaitMs, this.lockWaitMs);
+    if (wait !== undefined) this.db.pragma(`busy_timeout = ${wait}`);
+    this.db.pragma('synchronous = NORMAL');
     try {
       write();
+    } catch (error) {
+      throw busyAsError(error);
     } finally {
-      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      this.db.pragma('synchronous = FULL');
+      if (wait !== undefined) this.db.pragma(`busy_timeout = ${this.lockWaitMs}`);
     }
   }
 
   async unregisterProcess(id: string): Promise<void> {
-    this.statements.unregisterProcess.run(id);
+    this.bookkeeping(() => this.statements.unregisterProcess.run(id));
   }
 
   async listProcesses(since: number): Promise<ServerProcessRecord[]> {
@@ -632,12 +863,28 @@ class SqliteStorage implements Storage {
   }
 
   async pruneProcesses(before: number): Promise<number> {
-    return this.statements.pruneProcesses.run(before).changes;
+    let pruned = 0;
+    this.bookkeeping(() => {
+      pruned = this.statements.pruneProcesses.run(before).changes;
+    });
+    return pruned;
   }
 
   async subscribeChanges(_listener: () => void): Promise<undefined> {
     // SQLite has no way to wake another process: followers poll the change log.
     return undefined;
+  }
+
+  async getPepperFingerprint(): Promise<Buffer | null> {
+    const value = this.statements.getSetting.get(PEPPER_FINGERPRINT) as string | undefined;
+    return value === undefined ? null : Buffer.from(value, 'hex');
+  }
+
+  async recordPepperFingerprint(fingerprint: Buffer, now: number = Date.now()): Promise<Buffer> {
+    return this.write((): Buffer => {
+      this.statements.insertSetting.run(PEPPER_FINGERPRINT, fingerprint.toString('hex'), now);
+      return Buffer.from(this.statements.getSetting.get(PEPPER_FINGERPRINT) as string, 'hex');
+    });
   }
 
   async close(): Promise<void> {
