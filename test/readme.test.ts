@@ -84,9 +84,16 @@ describe('README: the whole loop', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const banner = await readUntil(server, /listening on /);
-    const id = /Application ID:\s+([0-9a-f]{40})/.exec(banner)?.[1];
-    const secret = /Application Secret:\s+(\S+)/.exec(banner)?.[1];
-    assert.ok(id !== undefined && secret !== undefined, `the first start prints credentials:\n${banner}`);
+    // stdout is a pipe here, not a terminal: the banner names the 0600 file holding the secret.
+    const file = /Credentials file:\s+(\S+)/.exec(banner)?.[1];
+    assert.ok(file !== undefined, `the first start names its credentials file:\n${banner}`);
+    assert.equal(file, join(dir, 'default-application.json'));
+    const credentials = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
+    const id = credentials.application_id;
+    const secret = credentials.application_secret;
+    assert.ok(id !== undefined && secret !== undefined, `the credentials file holds them: ${file}`);
+    assert.match(banner, new RegExp(`Application ID:\\s+${id}`));
+    assert.ok(!banner.includes(secret), 'the secret is not printed');
 
     const script = loopBlock
       .replace('<application id>', id)

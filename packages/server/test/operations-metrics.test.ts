@@ -23,6 +23,7 @@ import {
   tempDb,
   waitFor,
 } from './helpers.js';
+import { openSocket, type WatchedSocket } from './operations-helpers.js';
 
 /** One scrape: every sample by its series (`name{labels}` as written), and the raw text. */
 interface Scrape {
@@ -121,7 +122,8 @@ describe('metrics of one process (--workers 1 --metrics-port)', () => {
     db = tempDb();
     app = createApplication(db.db);
     metricsPort = await freePort();
-    server = await startServer(db.db, ['--metrics-port', String(metricsPort)]);
+    // A small cap, so that idle sockets get a connection evicted (the last tests).
+    server = await startServer(db.db, ['--metrics-port', String(metricsPort), '--max-connections', '4']);
     metricsUrl = `http://127.0.0.1:${metricsPort}`;
   });
   after(async () => {
@@ -159,6 +161,29 @@ describe('metrics of one process (--workers 1 --metrics-port)', () => {
     const other = await send(metricsUrl, { method: 'GET', path: '/oauth/token' });
     assert.equal(other.status, 404);
     assert.equal(envelope(other).type, 'not_found');
+  });
+
+  it('counts the connections: open ones, and one evicted at the cap', async () => {
+    const sockets: WatchedSocket[] = [];
+    try {
+      for (let i = 0; i < 5; i += 1) sockets.push(await openSocket(server.port));
+      await waitFor(
+        async () =>
+          (await scrape(metricsUrl)).samples.get('smscx_oauth_connections_closed_total{reason="evicted"}') ===
+          1,
+        'one idle connection evicted for the fifth',
+      );
+      const scraped = await scrape(metricsUrl);
+      assert.equal(value(scraped, 'smscx_oauth_connections_open'), 4);
+      assert.equal(value(scraped, 'smscx_oauth_connections_max'), 4);
+      assert.ok(value(scraped, 'smscx_oauth_connections_accepted_total') >= 9);
+    } finally {
+      for (const watched of sockets) watched.socket.destroy();
+    }
+  });
+
+  it('stops cleanly on SIGTERM, metrics listener included', async () => {
+    assert.equal(await server.stop(), 0);
   });
 });
 
@@ -330,6 +355,17 @@ describe('metrics over the workers (serve --workers 2 --metrics-port)', () => {
     assert.deepEqual(statuses(await tokens(server.url, c, 2)), [200, 200]);
     const last = await scrape(metricsUrl);
     assert.equal(value(last, 'smscx_oauth_token_requests_total{outcome="issued"}'), issued + 2);
+  });
+
+  it('stops cleanly on SIGTERM: exit 0, the metrics port freed', async () => {
+    const port = Number(new URL(metricsUrl).port);
+    assert.equal(await server.stop(), 0);
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(port, '127.0.0.1', () => resolve());
+    });
+    await new Promise((resolve) => probe.close(resolve));
   });
 });
 

@@ -106,7 +106,8 @@ export function registerTokenStats(app: FastifyInstance, stats: TokenRequestStat
     done(null, payload);
   };
   app.addHook('onRoute', (route) => {
-    if (route.url !== TOKEN_PATH || route.method !== 'POST') return;
+    const methods: readonly string[] = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.url !== TOKEN_PATH || !methods.includes('POST')) return;
     const existing = route.onSend;
     route.onSend =
       existing === undefined ? [count] : [...(Array.isArray(existing) ? existing : [existing]), count];
