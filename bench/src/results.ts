@@ -26,6 +26,10 @@ export interface BenchConfig {
   postgresApps: number;
   /** Timed `apps delete` runs of the PostgreSQL delete part. */
   postgresDeletes: number;
+  /** Parts of the Redis scenario (`tokens`, `store`); empty = skipped. Absent in results written before it. */
+  redis?: string[];
+  /** Counts per store and round in the Redis store part. */
+  redisStoreOps?: number;
   micro: string[];
   serverCpu: number | undefined;
   loadCpu: number | undefined;
@@ -142,6 +146,121 @@ export interface PostgresResult {
   delete?: PostgresDeleteResult;
 }
 
+/**
+ * What Redis did between two `INFO` snapshots taken around one measured run (the bench's own
+ * `INFO` taken out). Redis counts server-wide: any other client of the same Redis shows up here.
+ */
+export interface RedisDelta {
+  /** Calls per command (`INFO commandstats`, lower case; a script's run and each command it calls). */
+  calls: Record<string, number>;
+  /** Microseconds Redis spent per command (commandstats `usec`; a script's includes its calls). */
+  usec: Record<string, number>;
+  /** Read events Redis processed (`total_reads_processed`): pipelined commands arrive many per read. */
+  reads: number;
+  /** CPU seconds Redis used (`used_cpu_user` + `used_cpu_sys`). */
+  cpuSeconds: number;
+  /** Connected clients at the end, the bench's own INFO connection included. */
+  clients: number;
+  /** Seconds between the two snapshots. */
+  wallS: number;
+}
+
+/** A set of {@link RedisDelta}s divided by the operations (token requests, counts) they served. */
+export interface RedisFigures {
+  /** Operations divided by: 2xx answers, or counts. */
+  ops: number;
+  /** Every command Redis counted, per operation: script runs plus the commands they ran inside Redis. */
+  commands: number;
+  /** Script runs (`eval`, `evalsha`, `fcall` and their `_ro` forms) per operation. */
+  scriptRuns: number;
+  /** Commands the client sent per operation: every command but those the run's scripts called. */
+  sent: number;
+  /** Calls per command, per operation. */
+  perCommand: Record<string, number>;
+  /** Commands sent per read event of Redis: 1 = one command per read, more = pipelined or batched. */
+  sentPerRead: number;
+  /** Redis time per operation, µs (commandstats `usec` of the commands sent). */
+  usecPerOp: number;
+  /** Redis CPU during the measured time, % of one core. */
+  cpuPercent: number;
+}
+
+/** Token endpoint: ours with `--redis` against ours counting in process memory, interleaved. */
+export interface RedisTokensResult extends PartStatus {
+  /** `--redis-prefix` of the server with Redis (this run's, so its keys can be deleted). */
+  prefix?: string;
+  redis?: LoadRow;
+  memory?: LoadRow;
+  /** redis / in-process req/s: median of the per-round ratios. */
+  ratio?: number;
+  /** redis / in-process p99: median of the per-round ratios. */
+  p99Ratio?: number;
+  /** What Redis did during each measured run of each side (the in-process side's is the control). */
+  redisRuns: RedisDelta[];
+  memoryRuns: RedisDelta[];
+  /** The Redis side's runs divided by its 2xx answers. */
+  perRequest?: RedisFigures;
+  /** Commands Redis counted during the in-process runs: 0 unless something else used this Redis. */
+  memoryCommands?: number;
+}
+
+/** One round of one store in the Redis store part. */
+export interface RedisStoreRound {
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** The counter's value after the round / counts made: < 1 means lost counts. */
+  counted: number;
+  delta: RedisDelta;
+}
+
+/** One store design in the Redis store part. */
+export interface RedisStoreVariant {
+  name: string;
+  /** How it counts, in a few words. */
+  design: string;
+  /** Sequential round trips per count, by design. */
+  roundTrips: string;
+  /** Whether a count (increment + expiry) is one atomic unit in Redis. */
+  atomic: boolean;
+  rounds: RedisStoreRound[];
+  /** Medians over the rounds. */
+  opsPerSec?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  /** Worst round's counted fraction. */
+  counted?: number;
+  /** All rounds' deltas divided by all rounds' counts. */
+  perOp?: RedisFigures;
+  /** ops/s / the server's store's ops/s: median of the per-round ratios. */
+  vsServerStore?: number;
+}
+
+/** The shared store alone: N counts at concurrency C against each store design, rounds interleaved. */
+export interface RedisStoreResult extends PartStatus {
+  ops: number;
+  concurrency: number;
+  rounds: number;
+  variants: RedisStoreVariant[];
+}
+
+/** The Redis scenario (`--redis`). */
+export interface RedisResult {
+  /** The Redis server, password hidden. */
+  url: string;
+  redisVersion?: string;
+  /** Prefix of every key this run wrote; all deleted at the end. */
+  prefix: string;
+  /** True once no key under the prefix is left. */
+  keysDeleted: boolean;
+  /** Keys deleted at the end. */
+  keysDeletedCount?: number;
+  /** Why the scenario as a whole could not run (Redis unreachable, server not built). */
+  error?: string;
+  tokens?: RedisTokensResult;
+  store?: RedisStoreResult;
+}
+
 export interface Check {
   name: string;
   goal: string;
@@ -159,6 +278,8 @@ export interface BenchResults {
   workers?: WorkersResult[];
   /** The PostgreSQL scenario (absent when skipped, and in results written before it existed). */
   postgres?: PostgresResult;
+  /** The Redis scenario (absent when skipped, and in results written before it existed). */
+  redis?: RedisResult;
   micro: Record<string, MicroSection>;
   checks: Check[];
   notes: string[];
@@ -292,6 +413,7 @@ export function computeChecks(results: BenchResults): Check[] {
   });
 
   checks.push(...postgresChecks(results));
+  checks.push(...redisChecks(results));
 
   const repeated = micro(results, 'verifier', 'verifier: repeated token');
   checks.push({
@@ -368,6 +490,38 @@ function postgresChecks(results: BenchResults): Check[] {
       measured: startupMs === undefined ? 'n/a' : `${fmt(startupMs)} ms`,
       // Too slow fails at any size; a pass needs the issue's 100,000.
       pass: startupMs === undefined ? null : startupMs >= 3000 ? false : apps >= 100_000 ? true : null,
+    },
+  ];
+}
+
+/**
+ * The Redis targets: ours with `--redis` ≥ 85% of ours counting in process memory (req/s), and its
+ * p99 ≤ 1.5× theirs, at the main concurrency, in the same interleaved rounds.
+ */
+function redisChecks(results: BenchResults): Check[] {
+  const tokens = results.redis?.tokens;
+  const ok = tokens?.status === 'ok';
+  const ratio = ok ? tokens.ratio : undefined;
+  const p99 = ok ? tokens.p99Ratio : undefined;
+  const c = results.config.connections;
+  return [
+    {
+      name: `ours --redis / ours in-process limiter req/s at c=${c}`,
+      goal: '≥ 85%',
+      measured:
+        ratio === undefined
+          ? 'n/a'
+          : `${pct(ratio)} (${fmt(tokens?.redis?.requestsPerSec)} vs ${fmt(tokens?.memory?.requestsPerSec)} req/s)`,
+      pass: ratio === undefined ? null : ratio >= 0.85,
+    },
+    {
+      name: `ours --redis p99 / ours in-process limiter p99 at c=${c}`,
+      goal: '≤ 1.5×',
+      measured:
+        p99 === undefined
+          ? 'n/a'
+          : `${fmt(p99, 2)}× (${tokens?.redis?.latencyP99} ms vs ${tokens?.memory?.latencyP99} ms)`,
+      pass: p99 === undefined ? null : p99 <= 1.5,
     },
   ];
 }

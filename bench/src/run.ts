@@ -14,6 +14,9 @@
 //   --postgres-url postgres://postgres@127.0.0.1:5432/test   its server; own schemas, dropped (BENCH_POSTGRES_URL)
 //   --postgres-apps 100000 applications for its startup part (BENCH_POSTGRES_APPS)
 //   --postgres-deletes 20  timed `apps delete` runs (BENCH_POSTGRES_DELETES)
+//   --redis tokens,store   parts of the Redis scenario; "none" to skip (BENCH_REDIS)
+//   --redis-url redis://127.0.0.1:6379   its server; keys under a per-run prefix, deleted (BENCH_REDIS_URL)
+//   --redis-store-ops 20000   counts per store and round in its store part (BENCH_REDIS_STORE_OPS)
 //   --micro verifier,sdk   micro-benchmarks; "none" to skip (BENCH_MICRO)
 //   --out bench/results    where latest.{md,json,svg} go (BENCH_OUT)
 //   --server-cpu 0 --load-cpu 1   taskset pinning; --no-pin to disable (BENCH_NO_PIN=1)
@@ -41,6 +44,13 @@ import {
   type WorkersResult,
 } from './results.js';
 import { benchPostgres, DEFAULT_POSTGRES_URL, POSTGRES_PARTS, postgresFailed } from './scenarios/postgres.js';
+import {
+  benchRedis,
+  DEFAULT_REDIS_STORE_OPS,
+  DEFAULT_REDIS_URL,
+  REDIS_PARTS,
+  redisFailed,
+} from './scenarios/redis.js';
 import { seedApplications } from './seed.js';
 import { median, roundOrder } from './stats.js';
 import { startCeiling } from './targets/ceiling.js';
@@ -116,6 +126,11 @@ const HELP = `Usage: npm run bench -- [flags]   (every flag also as a BENCH_* en
   --postgres-url postgres://postgres@127.0.0.1:5432/test   the PostgreSQL server (own schemas, dropped at the end)
   --postgres-apps 100000        applications for the PostgreSQL startup part
   --postgres-deletes 20         timed apps delete runs (each beside a timed apps list)
+  --redis tokens,store          Redis scenario: ours with --redis vs the in-process limiter (req/s, p99,
+                                Redis commands per token request), and the shared store alone against
+                                rate-limiter-flexible and hand-written round trips; "none"
+  --redis-url redis://127.0.0.1:6379   the Redis server (keys under a per-run prefix, deleted at the end)
+  --redis-store-ops 20000       counts per store and round in the Redis store part
   --micro verifier,sdk          micro-benchmarks; "none"
   --out bench/results           where latest.{md,json,svg} are written
   --server-cpu 0 --load-cpu 1   taskset cores; --no-pin to disable pinning
@@ -123,7 +138,11 @@ const HELP = `Usage: npm run bench -- [flags]   (every flag also as a BENCH_* en
 
 A short run of our server against the ceiling, written outside the committed results:
   npm run bench -- --targets ceiling,ours --duration 5 --runs 3 --extra-connections none \\
-    --scale none --workers none --postgres none --micro none --out /tmp/bench
+    --scale none --workers none --postgres none --redis none --micro none --out /tmp/bench
+
+The Redis scenario alone, short:
+  npm run bench -w bench -- --targets none --scale none --workers none --postgres none --micro none \\
+    --duration 5 --runs 3 --out /tmp/bench-redis
 `;
 
 export interface CliOptions {
@@ -134,6 +153,8 @@ export interface CliOptions {
   notes: string[];
   /** The PostgreSQL server of the PostgreSQL scenario (kept out of the config: it may hold a password). */
   postgresUrl: string;
+  /** The Redis server of the Redis scenario (kept out of the config, likewise). */
+  redisUrl: string;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -159,6 +180,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'postgres-url': { type: 'string' },
       'postgres-apps': { type: 'string' },
       'postgres-deletes': { type: 'string' },
+      redis: { type: 'string' },
+      'redis-url': { type: 'string' },
+      'redis-store-ops': { type: 'string' },
       note: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -182,6 +206,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   for (const p of postgres) {
     if (!(POSTGRES_PARTS as readonly string[]).includes(p))
       throw new Error(`unknown postgres part ${p} (known: ${POSTGRES_PARTS.join(', ')})`);
+  }
+  const redis = list(values.redis ?? env.BENCH_REDIS, REDIS_PARTS.join(','));
+  for (const p of redis) {
+    if (!(REDIS_PARTS as readonly string[]).includes(p))
+      throw new Error(`unknown redis part ${p} (known: ${REDIS_PARTS.join(', ')})`);
   }
   const pin = !(values['no-pin'] ?? (env.BENCH_NO_PIN === '1' || env.BENCH_NO_PIN === 'true'));
   const runs = Math.max(1, Math.round(num(values.runs ?? env.BENCH_RUNS ?? '3', 'runs')));
@@ -220,6 +249,17 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       1,
       Math.round(num(values['postgres-deletes'] ?? env.BENCH_POSTGRES_DELETES ?? '20', 'postgres-deletes')),
     ),
+    // Fixed order, as for the targets.
+    redis: REDIS_PARTS.filter((p) => redis.includes(p)),
+    redisStoreOps: Math.max(
+      1,
+      Math.round(
+        num(
+          values['redis-store-ops'] ?? env.BENCH_REDIS_STORE_OPS ?? String(DEFAULT_REDIS_STORE_OPS),
+          'redis-store-ops',
+        ),
+      ),
+    ),
     micro,
     serverCpu: undefined,
     loadCpu: undefined,
@@ -231,7 +271,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const outDir = resolve(values.out ?? env.BENCH_OUT ?? join(BENCH_DIR, 'results'));
   const notes = values.note ?? (env.BENCH_NOTE ? [env.BENCH_NOTE] : []);
   const postgresUrl = values['postgres-url'] ?? env.BENCH_POSTGRES_URL ?? DEFAULT_POSTGRES_URL;
-  return { config, outDir, pin, notes, postgresUrl };
+  const redisUrl = values['redis-url'] ?? env.BENCH_REDIS_URL ?? DEFAULT_REDIS_URL;
+  return { config, outDir, pin, notes, postgresUrl, redisUrl };
 }
 
 interface Live {
@@ -513,6 +554,7 @@ export async function runBench({
   pin,
   notes: given,
   postgresUrl,
+  redisUrl,
 }: CliOptions): Promise<BenchResults> {
   const machine = describeMachine();
   const notes: string[] = [...given];
@@ -574,6 +616,7 @@ export async function runBench({
     if (config.workers.length > 0) results.workers = await benchWorkers(config, start);
     if (config.postgres.length > 0)
       results.postgres = await benchPostgres({ url: postgresUrl, config, start });
+    if ((config.redis ?? []).length > 0) results.redis = await benchRedis({ url: redisUrl, config, start });
 
     // Each micro-benchmark runs in a fresh process pinned to the load core, away from the ceiling
     // server the SDK benchmark talks to (see micro/fresh-process.ts for why not in this one).
@@ -620,4 +663,6 @@ if (isMain(import.meta.url)) {
   if (results.targets.some((t) => t.status === 'failed')) process.exitCode = 1;
   // A PostgreSQL scenario that could not run (or left a schema behind) is as loud as an aborted target.
   if (results.postgres && postgresFailed(results.postgres)) process.exitCode = 1;
+  // Likewise a Redis scenario that could not run, or left keys behind.
+  if (results.redis && redisFailed(results.redis)) process.exitCode = 1;
 }

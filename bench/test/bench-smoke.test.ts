@@ -45,6 +45,8 @@ test('the harness benchmarks the ceiling target and writes md, json and svg repo
         'none',
         '--postgres',
         'none',
+        '--redis',
+        'none',
         '--micro',
         'none',
         '--out',

@@ -25,7 +25,18 @@ test('the PostgreSQL scenario measures all three parts, reports them and drops i
 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'smscx-bench-pg-smoke-'));
   try {
-    const flags = ['--targets', 'none', '--scale', 'none', '--workers', 'none', '--micro', 'none'];
+    const flags = [
+      '--targets',
+      'none',
+      '--scale',
+      'none',
+      '--workers',
+      'none',
+      '--redis',
+      'none',
+      '--micro',
+      'none',
+    ];
     const tiny = [
       '--duration',
       '1',

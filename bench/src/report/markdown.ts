@@ -5,6 +5,7 @@ import {
   type LoadRow,
   type PartStatus,
   p99Ratio,
+  type RedisFigures,
   scaleRoundSeconds,
   throughputRatio,
 } from '../results.js';
@@ -165,6 +166,7 @@ export function renderMarkdown(results: BenchResults): string {
   }
 
   out.push(...postgresSection(results));
+  out.push(...redisSection(results));
 
   const sections = Object.entries(results.micro);
   if (sections.length > 0) {
@@ -276,6 +278,110 @@ function postgresSection(results: BenchResults): string[] {
         `**The guarantee's cost** (median delete − median list): ${fmt(del.deleteMedianMs - del.listMedianMs)} ms.`,
         '',
       );
+  }
+  return out;
+}
+
+/** `evalsha 1.00 · incr 1.00 · pttl 1.00`: calls per operation, by command. */
+function perCommand(f: RedisFigures): string {
+  return Object.entries(f.perCommand)
+    .filter(([, n]) => n >= 0.005)
+    .map(([name, n]) => `${name} ${fmt(n, 2)}`)
+    .join(' · ');
+}
+
+/** The Redis scenario: ours with --redis vs the in-process limiter, and the store designs alone. */
+function redisSection(results: BenchResults): string[] {
+  const redis = results.redis;
+  if (redis === undefined) return [];
+  const c = results.config.connections;
+  const out: string[] = ['## Redis: ours with `--redis` vs the in-process limiter', ''];
+  out.push(
+    `Redis${redis.redisVersion ? ` ${redis.redisVersion}` : ''} at \`${redis.url}\`, keys under \`${redis.prefix}\` (this run's), ` +
+      `${
+        !redis.keysDeleted
+          ? '**NOT all deleted**'
+          : redis.keysDeletedCount === undefined
+            ? 'none written'
+            : `all deleted at the end (${fmt(redis.keysDeletedCount)})`
+      }. ` +
+      'Redis runs on the same machine, unpinned: its CPU is taken from the server or the load generator.',
+    '',
+  );
+  if (redis.error) out.push(`**Not run** — ${redis.error.split('\n')[0]}`, '');
+
+  const { tokens, store } = redis;
+  if (tokens) {
+    out.push('### Token endpoint', '');
+    out.push(
+      'The same build twice, each on its own SQLite database with one application (as `ours`), `--workers 1`, ' +
+        'pinned like `ours`, limits raised: one with `--redis <url> --redis-prefix <this run>` (every token ' +
+        'request counts once in Redis: one Lua script run), one counting in process memory. ' +
+        `${results.config.runs} interleaved rounds, who goes first alternating; warm-up apart from the measured runs. ` +
+        `Status: ${status(tokens)}.`,
+      '',
+    );
+    const rows = [tokens.redis, tokens.memory].flatMap((row) => (row ? [{ row }] : []));
+    if (rows.length > 0) out.push(...loadTable(rows), '');
+    if (tokens.ratio !== undefined || tokens.p99Ratio !== undefined) {
+      const ratio = tokens.ratio;
+      const p99 = tokens.p99Ratio;
+      out.push(
+        `**Redis / in-process at c=${c}** (median of the per-round ratios): req/s ${fmt((ratio ?? Number.NaN) * 100, 1)}% ` +
+          `(goal ≥ 85%: ${ratio === undefined ? mark(null) : mark(ratio >= 0.85)}) · p99 ${fmt(p99, 2)}× ` +
+          `(goal ≤ 1.5×: ${p99 === undefined ? mark(null) : mark(p99 <= 1.5)})`,
+        '',
+      );
+    }
+    const f = tokens.perRequest;
+    if (f) {
+      out.push(
+        '**Redis per token request** (`INFO` around each measured run of the `--redis` side, divided by its ' +
+          '2xx answers; Redis counts a script run and each command it calls alike; the requests still in flight ' +
+          'when a run stops, at most one per connection, were counted by Redis but not answered, hence ~0.3% over 1):',
+        '',
+      );
+      out.push('| figure | value |', '|---|---:|');
+      out.push(`| commands Redis counted per request | ${fmt(f.commands, 2)} (${perCommand(f)}) |`);
+      out.push(`| commands the server sent per request | ${fmt(f.sent, 2)} |`);
+      out.push(`| Lua script runs per request | ${fmt(f.scriptRuns, 2)} |`);
+      out.push(
+        `| commands sent per Redis read (1 = no batching; more = auto-pipelining batches) | ${fmt(f.sentPerRead, 1)} |`,
+      );
+      out.push(`| Redis time per request (commandstats usec) | ${fmt(f.usecPerOp, 1)} µs |`);
+      out.push(`| Redis CPU during the runs | ${fmt(f.cpuPercent, 0)}% of one core |`);
+      out.push(`| token requests measured | ${fmt(f.ops)} |`);
+      out.push(`| commands Redis saw during the in-process runs (control) | ${fmt(tokens.memoryCommands)} |`);
+      out.push('');
+    }
+  }
+
+  if (store) {
+    out.push('### The shared store alone', '');
+    out.push(
+      `${fmt(store.ops)} counts per store and round on one key (as one application), ${store.concurrency} at a time, ` +
+        `${store.rounds} interleaved rounds, medians; in a node process of its own on the load core. ` +
+        '"Commands" are what Redis counted (script runs and the commands they call); "sent" what the client sent. ' +
+        `"Counted" is the counter's value after a round over the counts made (worst round). Status: ${status(store)}.`,
+      '',
+    );
+    out.push(
+      '| store | counts/s | × server store | p50 ms | p99 ms | sequential round trips per count | commands per count | sent per count | sent per Redis read | Redis µs per count | Redis CPU % | counted | atomic |',
+      '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|',
+    );
+    for (const v of store.variants) {
+      const f = v.perOp;
+      out.push(
+        `| ${v.name} | ${fmt(v.opsPerSec)} | ${fmt(v.vsServerStore, 2)}× | ${fmt(v.p50Ms, 2)} | ${fmt(v.p99Ms, 2)} | ${v.roundTrips} | ` +
+          `${fmt(f?.commands, 2)} | ${fmt(f?.sent, 2)} | ${fmt(f?.sentPerRead, 1)} | ${fmt(f?.usecPerOp, 2)} | ` +
+          `${fmt(f?.cpuPercent, 0)} | ${fmt((v.counted ?? Number.NaN) * 100, 1)}% | ${v.atomic ? 'yes' : 'no'} |`,
+      );
+    }
+    out.push('');
+    for (const v of store.variants) {
+      out.push(`- ${v.name}: ${v.design}${v.perOp ? `; per count: ${perCommand(v.perOp)}` : ''}`);
+    }
+    out.push('');
   }
   return out;
 }
