@@ -338,7 +338,7 @@ function redisSection(results: BenchResults): string[] {
       out.push(
         '**Redis per token request** (`INFO` around each measured run of the `--redis` side, divided by its ' +
           '2xx answers; Redis counts a script run and each command it calls alike; the requests still in flight ' +
-          'when a run stops, at most one per connection, were counted by Redis but not answered, hence ~0.3% over 1):',
+          'when a run stops, at most one per connection, were counted by Redis but not answered, hence a hair over 1):',
         '',
       );
       out.push('| figure | value |', '|---|---:|');

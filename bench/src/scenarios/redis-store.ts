@@ -4,7 +4,7 @@
 //
 // Each store makes `ops` counts at `concurrency` (workers awaiting one count after another) on one
 // key per round, as the token endpoint counts one application; rounds interleaved (`roundOrder`),
-// a short warm-up first. Around each round, `INFO` (redis-stats.ts): commands per count, commands
+// a warm-up of `warmupOps` counts per store first. Around each round, `INFO` (redis-stats.ts): commands per count, commands
 // sent per Redis read (pipelining), Redis µs and CPU; after it, the counter's value against the
 // counts made (lost counts show).
 //
