@@ -575,10 +575,12 @@ describe('behind nginx: two instances sharing rate limits in Redis (README "Behi
       );
       await moreAnswers(10, 'after Redis is back');
 
-      // Shared again: a fresh application's budget counts down once across both instances.
+      // Shared again: a fresh application's budget counts down once across both instances,
+      // asked in turn (straight, not through nginx, which may keep to one instance for a while
+      // after the outage: the balancer's spread is test 1's).
       const recovered = app('recovered');
       const answers: Answer[] = [];
-      for (let i = 0; i <= RATE_LIMIT; i += 1) answers.push(await token(nginxPort, recovered));
+      for (let i = 0; i <= RATE_LIMIT; i += 1) answers.push(await token(instances[i % 2]!.port, recovered));
       assert.deepEqual(
         answers.map((answer) => [answer.status, answer.headers['x-rate-limit-remaining']]),
         [
@@ -590,11 +592,6 @@ describe('behind nginx: two instances sharing rate limits in Redis (README "Behi
           [429, '0'],
         ],
         'one shared budget again',
-      );
-      assert.deepEqual(
-        [...new Set(answers.map((answer) => answer.upstream))].sort(),
-        [...upstreams].sort(),
-        'nginx passed requests to both instances',
       );
       assert.ok(statuses.length > beforeKill + 20, 'the stream went on throughout');
     } finally {
