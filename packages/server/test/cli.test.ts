@@ -199,6 +199,22 @@ describe('admin CLI', () => {
     }
   });
 
+  it('an unknown subcommand of any group is named escaped and cut, never as typed', async () => {
+    const typed = `\u001b[2J${'x'.repeat(100)}`;
+    for (const group of ['apps', 'keys', 'api-keys']) {
+      const result = await run([group, typed], { SMSCX_DB: tmp.db });
+      assert.equal(result.status, 2, group);
+      const [first] = result.stderr.split('\n');
+      assert.equal(first, `error: unknown ${group} subcommand: \\u001b[2J${'x'.repeat(60)}`);
+      assert.ok(!result.stderr.includes('\u001b'), `${group}: no raw escape character on stderr`);
+    }
+    for (const group of ['apps', 'keys', 'api-keys']) {
+      const result = await run([group], { SMSCX_DB: tmp.db });
+      assert.equal(result.status, 2);
+      assert.match(result.stderr, new RegExp(`^error: ${group} needs a subcommand\n`));
+    }
+  });
+
   it('--help prints usage on stdout and exits 0', async () => {
     for (const args of [['--help'], ['apps', '--help'], ['keys', '-h'], ['serve', '--help']]) {
       const result = await run(args);

@@ -2,16 +2,21 @@ import { createApiKey, listApiKeys, revokeApiKey, viewApiKey } from '../admin/ap
 import { cliActor } from '../admin/audit.js';
 import { nameProblem } from '../domain/names.js';
 import { printJson, withAdminContext } from './admin-context.js';
-import { ADMIN_OPTIONS, parseCommandArgs } from './args.js';
+import { ADMIN_OPTIONS, parseCommandArgs, runSubcommand, type Subcommand } from './args.js';
 import { CommandError, UsageError } from './errors.js';
 import { printable } from './printable.js';
 import type { CliIo } from './run.js';
-import { USAGE } from './usage.js';
 
 // The shape of an API key's ID (`domain/api-keys.ts`): printed as is in an error, anything else quoted.
 const API_KEY_ID = /^ak_[0-9a-f]{12}$/;
 
 const CREATE_OPTIONS = { ...ADMIN_OPTIONS, name: { type: 'string' } } as const;
+
+const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
+  create: createCommand,
+  list: listCommand,
+  revoke: revokeCommand,
+};
 
 /**
  * `smscx-oauth-server api-keys create|list|revoke ...`: the keys of the admin API. Output on
@@ -19,26 +24,8 @@ const CREATE_OPTIONS = { ...ADMIN_OPTIONS, name: { type: 'string' } } as const;
  *
  * @throws UsageError for a bad command line, CommandError for an unknown key
  */
-export async function runApiKeys(args: string[], io: CliIo): Promise<void> {
-  const [subcommand, ...rest] = args;
-  switch (subcommand) {
-    case '--help':
-    case '-h':
-      io.stdout.write(USAGE);
-      return;
-    case 'create':
-      return createCommand(rest, io);
-    case 'list':
-      return listCommand(rest, io);
-    case 'revoke':
-      return revokeCommand(rest, io);
-    default:
-      throw new UsageError(
-        subcommand === undefined
-          ? 'api-keys needs a subcommand'
-          : `unknown api-keys subcommand: ${printable(subcommand.slice(0, 64))}`,
-      );
-  }
+export function runApiKeys(args: string[], io: CliIo): Promise<void> {
+  return runSubcommand('api-keys', SUBCOMMANDS, args, io);
 }
 
 /** The name of a new API key, trimmed (the rule: `domain/names.ts`). @throws UsageError */

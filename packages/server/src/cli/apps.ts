@@ -27,10 +27,9 @@ import {
   printJson,
   withAdminContext,
 } from './admin-context.js';
-import { ADMIN_OPTIONS, parseCommandArgs } from './args.js';
+import { ADMIN_OPTIONS, parseCommandArgs, runSubcommand, type Subcommand } from './args.js';
 import { CommandError, UsageError } from './errors.js';
 import type { CliIo } from './run.js';
-import { USAGE } from './usage.js';
 
 /** The flags of `apps create` and `apps update`. */
 const FIELD_OPTIONS = {
@@ -41,39 +40,26 @@ const FIELD_OPTIONS = {
   'scope-catalogue': { type: 'string' },
 } as const;
 
+const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
+  create: createCommand,
+  list: listCommand,
+  update: updateCommand,
+  'rotate-secret': rotateSecretCommand,
+  'revoke-secret': revokeSecretCommand,
+  show: onApplication('show'),
+  disable: onApplication('disable'),
+  enable: onApplication('enable'),
+  delete: onApplication('delete'),
+  'revoke-tokens': onApplication('revoke-tokens'),
+};
+
 /**
  * `smscx-oauth-server apps <subcommand> ...`: output on `io.stdout`, options from `io.env`.
  *
  * @throws UsageError for a bad command line, CommandError for an unknown application
  */
-export async function runApps(args: string[], io: CliIo): Promise<void> {
-  const [subcommand, ...rest] = args;
-  switch (subcommand) {
-    case '--help':
-    case '-h':
-      io.stdout.write(USAGE);
-      return;
-    case 'create':
-      return createCommand(rest, io);
-    case 'list':
-      return listCommand(rest, io);
-    case 'update':
-      return updateCommand(rest, io);
-    case 'rotate-secret':
-      return rotateSecretCommand(rest, io);
-    case 'revoke-secret':
-      return revokeSecretCommand(rest, io);
-    case 'show':
-    case 'disable':
-    case 'enable':
-    case 'delete':
-    case 'revoke-tokens':
-      return applicationCommand(subcommand, rest, io);
-    default:
-      throw new UsageError(
-        subcommand === undefined ? 'apps needs a subcommand' : `unknown apps subcommand: ${subcommand}`,
-      );
-  }
+export function runApps(args: string[], io: CliIo): Promise<void> {
+  return runSubcommand('apps', SUBCOMMANDS, args, io);
 }
 
 /** The `--name` of `apps create` and `apps update`, trimmed (the rule: `domain/names.ts`). @throws UsageError */
@@ -269,6 +255,11 @@ async function refusedAsError<T>(action: Promise<T>): Promise<T> {
 }
 
 type ApplicationSubcommand = 'show' | 'disable' | 'enable' | 'delete' | 'revoke-tokens';
+
+/** The subcommands on one application share {@link applicationCommand}. */
+function onApplication(subcommand: ApplicationSubcommand): Subcommand {
+  return (args, io) => applicationCommand(subcommand, args, io);
+}
 
 async function applicationCommand(
   subcommand: ApplicationSubcommand,

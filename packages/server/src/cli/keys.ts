@@ -8,11 +8,9 @@ import {
 } from '../keys/key-material.js';
 import { formatDuration, PUBLISH_AHEAD_FORMS, parsePublishAhead } from '../keys/schedule.js';
 import { printJson, withAdminContext } from './admin-context.js';
-import { ADMIN_OPTIONS, parseCommandArgs } from './args.js';
+import { ADMIN_OPTIONS, parseCommandArgs, runSubcommand, type Subcommand } from './args.js';
 import { UsageError } from './errors.js';
-import { printable } from './printable.js';
 import type { CliIo } from './run.js';
-import { USAGE } from './usage.js';
 
 const ROTATE_OPTIONS = {
   ...ADMIN_OPTIONS,
@@ -37,30 +35,16 @@ function parseAheadFlag(value: string | undefined): number | undefined {
   return ms;
 }
 
+const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = { rotate: rotateCommand, list: listCommand };
+
 /**
  * `smscx-oauth-server keys rotate|list ...`: the token signing keys. Output on `io.stdout`,
  * options from `io.env`.
  *
  * @throws UsageError for a bad command line
  */
-export async function runKeys(args: string[], io: CliIo): Promise<void> {
-  const [subcommand, ...rest] = args;
-  switch (subcommand) {
-    case '--help':
-    case '-h':
-      io.stdout.write(USAGE);
-      return;
-    case 'rotate':
-      return rotateCommand(rest, io);
-    case 'list':
-      return listCommand(rest, io);
-    default:
-      throw new UsageError(
-        subcommand === undefined
-          ? 'keys needs a subcommand'
-          : `unknown keys subcommand: ${printable(subcommand.slice(0, 64))}`,
-      );
-  }
+export function runKeys(args: string[], io: CliIo): Promise<void> {
+  return runSubcommand('keys', SUBCOMMANDS, args, io);
 }
 
 /**
