@@ -2,8 +2,7 @@
 // (`storageContract`): SQLite and PostgreSQL. Then what is specific to each.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { statSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ApplicationCache } from '../src/cache/application-cache.js';
@@ -26,6 +25,7 @@ import type {
 import { DatabaseBusyError } from '../src/storage/types.js';
 import { ChangeFollower } from '../src/sync/change-follower.js';
 import { tempDb } from './helpers.js';
+import { postgresAtVersion, sqliteAtVersion } from './storage-migrations.js';
 import { POSTGRES_URL, PostgresTestSchemas, withParams } from './storage-postgres.js';
 
 /** A new application (no number: the storage gives it). */
@@ -1139,20 +1139,12 @@ describe('SQLite specifics', () => {
 
 describe('SQLite migration 2 (revoked_tokens)', () => {
   it('upgrades a version-1 database and keeps its data', async () => {
-    const tmp = tempDb();
+    const tmp = sqliteAtVersion(1, (v1) => {
+      v1.prepare(
+        `INSERT INTO applications VALUES ('${'a'.repeat(40)}', 'old', '${'00'.repeat(32)}', 'sms', '1d', 'active', 1, 1, NULL)`,
+      ).run();
+    });
     dirs.push(tmp.cleanup);
-    const { default: Database } = await import('better-sqlite3');
-    mkdirSync(dirname(tmp.db), { recursive: true });
-    const v1 = new Database(tmp.db);
-    v1.exec(
-      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-    );
-    v1.exec(MIGRATIONS[0]!.sql);
-    v1.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run(MIGRATIONS[0]!.name);
-    v1.prepare(
-      `INSERT INTO applications VALUES ('${'a'.repeat(40)}', 'old', '${'00'.repeat(32)}', 'sms', '1d', 'active', 1, 1, NULL)`,
-    ).run();
-    v1.close();
     const storage = openSqliteStorage(tmp.db);
     assert.equal((await storage.getApplication('a'.repeat(40)))?.name, 'old');
     assert.equal(
@@ -1161,6 +1153,7 @@ describe('SQLite migration 2 (revoked_tokens)', () => {
     );
     assert.equal(await storage.isTokenRevoked('j'), true);
     await storage.close();
+    const { default: Database } = await import('better-sqlite3');
     const db = new Database(tmp.db, { readonly: true });
     const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
     assert.deepEqual(
@@ -1173,23 +1166,6 @@ describe('SQLite migration 2 (revoked_tokens)', () => {
 
 describe('SQLite migration 4 (application numbers, secret hints, API keys, audit log)', () => {
   it('numbers a version-3 database’s applications in creation order', async () => {
-    const tmp = tempDb();
-    dirs.push(tmp.cleanup);
-    const { default: Database } = await import('better-sqlite3');
-    mkdirSync(dirname(tmp.db), { recursive: true });
-    const v3 = new Database(tmp.db);
-    v3.exec(
-      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-    );
-    const upToV3 = MIGRATIONS.slice(0, 3);
-    assert.deepEqual(
-      upToV3.map((m) => m.version),
-      [1, 2, 3],
-    );
-    for (const migration of upToV3) {
-      v3.exec(migration.sql);
-      v3.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name);
-    }
     // IDs and createdAt in neither creation order: only the insertion order can number them.
     const old = [
       { id: 'c'.repeat(40), name: 'first', createdAt: 3_000 },
@@ -1197,13 +1173,15 @@ describe('SQLite migration 4 (application numbers, secret hints, API keys, audit
       { id: 'b'.repeat(40), name: 'third', createdAt: 2_000 },
     ];
     const secretHash = randomBytes(32);
-    const insert = v3.prepare(
-      `INSERT INTO applications (id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before)
-       VALUES (?, ?, ?, 'sms groups', '1w', 'active', ?, ?, ?)`,
-    );
-    for (const app of old)
-      insert.run(app.id, app.name, secretHash.toString('hex'), app.createdAt, app.createdAt + 1, 7);
-    v3.close();
+    const tmp = sqliteAtVersion(3, (v3) => {
+      const insert = v3.prepare(
+        `INSERT INTO applications (id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before)
+         VALUES (?, ?, ?, 'sms groups', '1w', 'active', ?, ?, ?)`,
+      );
+      for (const app of old)
+        insert.run(app.id, app.name, secretHash.toString('hex'), app.createdAt, app.createdAt + 1, 7);
+    });
+    dirs.push(tmp.cleanup);
 
     const storage = openSqliteStorage(tmp.db);
     try {
@@ -1236,6 +1214,7 @@ describe('SQLite migration 4 (application numbers, secret hints, API keys, audit
     } finally {
       await storage.close();
     }
+    const { default: Database } = await import('better-sqlite3');
     const db = new Database(tmp.db, { readonly: true });
     assert.deepEqual(
       db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(),
@@ -1301,44 +1280,34 @@ async function assertMigratedSecrets(storage: Storage, secretHash: Buffer): Prom
 
 describe('SQLite migration 6 (overlapping secrets)', () => {
   it('makes each secret of a version-5 database the current one, with an ID, its hint and no last use', async () => {
-    const tmp = tempDb();
-    dirs.push(tmp.cleanup);
-    const { default: Database } = await import('better-sqlite3');
-    mkdirSync(dirname(tmp.db), { recursive: true });
-    const v5 = new Database(tmp.db);
-    v5.exec(
-      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-    );
-    for (const migration of MIGRATIONS.filter((m) => m.version < 6)) {
-      v5.exec(migration.sql);
-      v5.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name);
-    }
     const secretHash = randomBytes(32);
-    const insert = v5.prepare(
-      `INSERT INTO applications (id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before, secret_hint, number)
-       VALUES (?, ?, ?, 'sms', '1d', 'active', ?, ?, NULL, ?, ?)`,
-    );
-    const audit = v5.prepare(
-      `INSERT INTO audit_log (at, actor, action, target_type, target_id, request_id, details)
-       VALUES (?, '{"type":"server"}', ?, 'application', ?, NULL, '{}')`,
-    );
-    for (const [i, app] of V5_APPLICATIONS.entries()) {
-      insert.run(
-        app.id,
-        `app ${i}`,
-        secretHash.toString('hex'),
-        app.createdAt,
-        app.createdAt,
-        app.hint,
-        i + 1,
+    const tmp = sqliteAtVersion(5, (v5) => {
+      const insert = v5.prepare(
+        `INSERT INTO applications (id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before, secret_hint, number)
+         VALUES (?, ?, ?, 'sms', '1d', 'active', ?, ?, NULL, ?, ?)`,
       );
-      audit.run(app.createdAt, 'application.create', app.id);
-      for (const at of app.rotations) audit.run(at, 'application.rotate_secret', app.id);
-      // Another application's rotation and another action count for nothing.
-      audit.run(9_000, 'application.update', app.id);
-    }
-    audit.run(9_500, 'application.rotate_secret', 'd'.repeat(40));
-    v5.close();
+      const audit = v5.prepare(
+        `INSERT INTO audit_log (at, actor, action, target_type, target_id, request_id, details)
+         VALUES (?, '{"type":"server"}', ?, 'application', ?, NULL, '{}')`,
+      );
+      for (const [i, app] of V5_APPLICATIONS.entries()) {
+        insert.run(
+          app.id,
+          `app ${i}`,
+          secretHash.toString('hex'),
+          app.createdAt,
+          app.createdAt,
+          app.hint,
+          i + 1,
+        );
+        audit.run(app.createdAt, 'application.create', app.id);
+        for (const at of app.rotations) audit.run(at, 'application.rotate_secret', app.id);
+        // Another application's rotation and another action count for nothing.
+        audit.run(9_000, 'application.update', app.id);
+      }
+      audit.run(9_500, 'application.rotate_secret', 'd'.repeat(40));
+    });
+    dirs.push(tmp.cleanup);
 
     const storage = openSqliteStorage(tmp.db);
     try {
@@ -1351,25 +1320,15 @@ describe('SQLite migration 6 (overlapping secrets)', () => {
 
 describe('SQLite migration 7 (signing keys announced before use)', () => {
   it('gives the keys of a version-6 database activates_at = created_at, and keeps their state', async () => {
-    const tmp = tempDb();
+    const tmp = sqliteAtVersion(6, (v6) => {
+      const insert = v6.prepare(
+        `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, created_at, retired_at)
+         VALUES (?, 'EdDSA', '{}', 'x', ?, ?)`,
+      );
+      insert.run('old', 1_000, 5_000);
+      insert.run('current', 5_000, null);
+    });
     dirs.push(tmp.cleanup);
-    const { default: Database } = await import('better-sqlite3');
-    mkdirSync(dirname(tmp.db), { recursive: true });
-    const v6 = new Database(tmp.db);
-    v6.exec(
-      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-    );
-    for (const migration of MIGRATIONS.filter((m) => m.version < 7)) {
-      v6.exec(migration.sql);
-      v6.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(migration.version, migration.name);
-    }
-    const insert = v6.prepare(
-      `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, created_at, retired_at)
-       VALUES (?, 'EdDSA', '{}', 'x', ?, ?)`,
-    );
-    insert.run('old', 1_000, 5_000);
-    insert.run('current', 5_000, null);
-    v6.close();
 
     const storage = openSqliteStorage(tmp.db);
     try {
@@ -1389,6 +1348,7 @@ describe('SQLite migration 7 (signing keys announced before use)', () => {
     } finally {
       await storage.close();
     }
+    const { default: Database } = await import('better-sqlite3');
     const db = new Database(tmp.db, { readonly: true });
     assert.deepEqual(
       db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(),
@@ -1531,13 +1491,6 @@ describe('PostgreSQL', () => {
     });
 
     it('numbers a version-3 schema’s applications in creation order (migration 4)', async () => {
-      const schema = schemas.freshSchema();
-      await schemas.query(`CREATE SCHEMA ${schema}`);
-      const upToV3 = POSTGRES_MIGRATIONS.slice(0, 3);
-      assert.deepEqual(
-        upToV3.map((m) => m.version),
-        [1, 2, 3],
-      );
       // IDs and createdAt in neither creation order: only the insertion order can number them.
       const old = [
         { id: 'c'.repeat(40), name: 'first', createdAt: 3_000 },
@@ -1545,21 +1498,7 @@ describe('PostgreSQL', () => {
         { id: 'b'.repeat(40), name: 'third', createdAt: 2_000 },
       ];
       const secretHash = randomBytes(32);
-      const v3 = new pg.Client({
-        connectionString: withParams(POSTGRES_URL, { options: `-c search_path=${schema}` }),
-      });
-      await v3.connect();
-      try {
-        await v3.query(
-          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-        );
-        for (const migration of upToV3) {
-          await v3.query(migration.sql);
-          await v3.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [
-            migration.version,
-            migration.name,
-          ]);
-        }
+      const { schema, url } = await postgresAtVersion(schemas, 3, async (v3) => {
         for (const app of old) {
           await v3.query(
             `INSERT INTO applications (id, name, secret_hash, scopes, token_expiration, status, created_at, updated_at, tokens_not_before)
@@ -1567,11 +1506,9 @@ describe('PostgreSQL', () => {
             [app.id, app.name, secretHash, app.createdAt, app.createdAt + 1],
           );
         }
-      } finally {
-        await v3.end();
-      }
+      });
 
-      const storage = await open(withParams(POSTGRES_URL, { schema }));
+      const storage = await open(url);
       const expected: ApplicationRecord[] = old.map((app, i) => ({
         id: app.id,
         name: app.name,
@@ -1607,24 +1544,8 @@ describe('PostgreSQL', () => {
     });
 
     it('makes each secret of a version-5 schema the current one, with an ID, its hint and no last use (migration 6)', async () => {
-      const schema = schemas.freshSchema();
-      await schemas.query(`CREATE SCHEMA ${schema}`);
       const secretHash = randomBytes(32);
-      const v5 = new pg.Client({
-        connectionString: withParams(POSTGRES_URL, { options: `-c search_path=${schema}` }),
-      });
-      await v5.connect();
-      try {
-        await v5.query(
-          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-        );
-        for (const migration of POSTGRES_MIGRATIONS.filter((m) => m.version < 6)) {
-          await v5.query(migration.sql);
-          await v5.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [
-            migration.version,
-            migration.name,
-          ]);
-        }
+      const { url } = await postgresAtVersion(schemas, 5, async (v5) => {
         const audit = (at: number, action: string, target: string) =>
           v5.query(
             `INSERT INTO audit_log (at, actor, action, target_type, target_id, request_id, details)
@@ -1642,39 +1563,19 @@ describe('PostgreSQL', () => {
           await audit(9_000, 'application.update', app.id);
         }
         await audit(9_500, 'application.rotate_secret', 'd'.repeat(40));
-      } finally {
-        await v5.end();
-      }
-      await assertMigratedSecrets(await open(withParams(POSTGRES_URL, { schema })), secretHash);
+      });
+      await assertMigratedSecrets(await open(url), secretHash);
     });
 
     it('gives the keys of a version-6 schema activates_at = created_at (migration 7)', async () => {
-      const schema = schemas.freshSchema();
-      await schemas.query(`CREATE SCHEMA ${schema}`);
-      const v6 = new pg.Client({
-        connectionString: withParams(POSTGRES_URL, { options: `-c search_path=${schema}` }),
-      });
-      await v6.connect();
-      try {
-        await v6.query(
-          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-        );
-        for (const migration of POSTGRES_MIGRATIONS.filter((m) => m.version < 7)) {
-          await v6.query(migration.sql);
-          await v6.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [
-            migration.version,
-            migration.name,
-          ]);
-        }
+      const { schema, url } = await postgresAtVersion(schemas, 6, async (v6) => {
         const insert = `INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, created_at, retired_at)
                         VALUES ($1, 'EdDSA', '{}', 'x', $2, $3)`;
         await v6.query(insert, ['old', 1_000, 5_000]);
         await v6.query(insert, ['current', 5_000, null]);
-      } finally {
-        await v6.end();
-      }
+      });
 
-      const storage = await open(withParams(POSTGRES_URL, { schema }));
+      const storage = await open(url);
       assert.deepEqual(await storage.listSigningKeys(), [
         { ...signingKey('current', 5_000), activatesAt: 5_000 },
         { ...signingKey('old', 1_000), activatesAt: 1_000, retiredAt: 5_000 },
