@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createVerifier, TokenVerificationError } from '../src/verify/index.js';
+import { JWKS_MAX_AGE_SECONDS } from '../src/keys/schedule.js';
+import { createVerifier, DEFAULT_JWKS_MAX_AGE_MS, TokenVerificationError } from '../src/verify/index.js';
 import { ed25519Key, ISSUER, jwksOf, signToken, startJwksServer, testClock } from './verify-helpers.js';
 
 const k1 = ed25519Key('k1');
@@ -114,6 +115,19 @@ describe('verify: remote JWKS', () => {
     await verifier.verify(signToken(k1));
     clock.advance(61_000);
     await verifier.verify(signToken(k1)); // served from the loaded keys, refresh started
+    for (let i = 0; i < 50 && jwks.requests < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(jwks.requests, 2);
+  });
+
+  it("by default refreshes after the server's own JWKS max-age, not before", async () => {
+    assert.equal(DEFAULT_JWKS_MAX_AGE_MS, JWKS_MAX_AGE_SECONDS * 1000);
+    const { jwks, clock, verifier } = await setup(jwksOf(k1));
+    await verifier.verify(signToken(k1));
+    clock.advance(DEFAULT_JWKS_MAX_AGE_MS);
+    await verifier.verify(signToken(k1)); // exactly max-age old: still fresh
+    assert.equal(jwks.requests, 1);
+    clock.advance(1);
+    await verifier.verify(signToken(k1)); // older: served from the loaded keys, refresh started
     for (let i = 0; i < 50 && jwks.requests < 2; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(jwks.requests, 2);
   });

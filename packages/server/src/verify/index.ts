@@ -29,5 +29,6 @@ export {
   type AccessTokenVerifier,
   createVerifier,
   DEFAULT_ALGORITHMS,
+  DEFAULT_JWKS_MAX_AGE_MS,
   type VerifierOptions,
 } from './verifier.js';

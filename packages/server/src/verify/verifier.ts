@@ -48,7 +48,10 @@ export interface VerifierOptions {
   cacheSize?: number | undefined;
   /** Least time between two JWKS fetches triggered by unknown `kid`s. Default 5000 ms. */
   jwksCooldownMs?: number | undefined;
-  /** A JWKS older than this is refreshed in the background. Default 600,000 ms (10 min). */
+  /**
+   * A JWKS older than this is refreshed in the background. Default 300,000 ms (5 min): the
+   * server's JWKS `max-age`, which its key rotation (`--publish-ahead`) is planned around.
+   */
   jwksMaxAgeMs?: number | undefined;
   /** Abort a JWKS fetch after this long. Default 5000 ms. */
   jwksTimeoutMs?: number | undefined;
@@ -81,6 +84,13 @@ export const DEFAULT_ALGORITHMS: readonly AsymmetricAlgorithm[] = Object.freeze(
   'ES256',
   'RS256',
 ]);
+
+/**
+ * How long a fetched JWKS is used before a background refresh: the `max-age` the server sends
+ * with it (`JWKS_MAX_AGE_SECONDS`; a test holds the two equal). Kept here, not imported, so the
+ * verifier stays a library of its own that resource servers load without the server.
+ */
+export const DEFAULT_JWKS_MAX_AGE_MS = 300_000;
 
 const FORBIDDEN_ALGORITHMS = new Set(['none', 'HS256', 'HS384', 'HS512']);
 const ACCEPTED_TYPES = new Set(['at+jwt', 'application/at+jwt']);
@@ -172,7 +182,7 @@ export function createVerifier(options: VerifierOptions): AccessTokenVerifier {
           fetch: fetchFn,
           now,
           cooldownMs: nonNegative('jwksCooldownMs', options.jwksCooldownMs, 5000),
-          maxAgeMs: nonNegative('jwksMaxAgeMs', options.jwksMaxAgeMs, 600_000),
+          maxAgeMs: nonNegative('jwksMaxAgeMs', options.jwksMaxAgeMs, DEFAULT_JWKS_MAX_AGE_MS),
           timeoutMs: nonNegative('jwksTimeoutMs', options.jwksTimeoutMs, 5000),
         });
   const introspect: Introspector | undefined =
