@@ -17,6 +17,7 @@
 //   --redis tokens,store   parts of the Redis scenario; "none" to skip (BENCH_REDIS)
 //   --redis-url redis://127.0.0.1:6379   its server; keys under a per-run prefix, deleted (BENCH_REDIS_URL)
 //   --redis-store-ops 20000   counts per store and round in its store part (BENCH_REDIS_STORE_OPS)
+//   --algorithms EdDSA,ES256,RS256   ours vs the ceiling, both signing with each; "none" to skip (BENCH_ALGORITHMS)
 //   --micro verifier,sdk   micro-benchmarks; "none" to skip (BENCH_MICRO)
 //   --out bench/results    where latest.{md,json,svg} go (BENCH_OUT)
 //   --server-cpu 0 --load-cpu 1   taskset pinning; --no-pin to disable (BENCH_NO_PIN=1)
@@ -43,6 +44,7 @@ import {
   toRow,
   type WorkersResult,
 } from './results.js';
+import { benchAlgorithms } from './scenarios/algorithms.js';
 import { benchPostgres, DEFAULT_POSTGRES_URL, POSTGRES_PARTS, postgresFailed } from './scenarios/postgres.js';
 import {
   benchRedis,
@@ -63,6 +65,7 @@ import {
   TARGET_NAMES,
   type TargetName,
 } from './targets/common.js';
+import { ALGORITHMS, isAlgorithm } from './targets/jwt.js';
 import { startOauth2Server } from './targets/oauth2-server.js';
 import { startOidcProvider } from './targets/oidc-provider.js';
 import { startOurs, startOursOn, waitForBuild } from './targets/ours.js';
@@ -131,18 +134,24 @@ const HELP = `Usage: npm run bench -- [flags]   (every flag also as a BENCH_* en
                                 rate-limiter-flexible and hand-written round trips; "none"
   --redis-url redis://127.0.0.1:6379   the Redis server (keys under a per-run prefix, deleted at the end)
   --redis-store-ops 20000       counts per store and round in the Redis store part
-  --micro verifier,sdk          micro-benchmarks; "none"
+  --algorithms EdDSA,ES256,RS256   ours against the ceiling, both signing with each algorithm
+                                (req/s, p99, interleaved); "none"
+  --micro verifier,sdk          micro-benchmarks (the verifier: each algorithm); "none"
   --out bench/results           where latest.{md,json,svg} are written
   --server-cpu 0 --load-cpu 1   taskset cores; --no-pin to disable pinning
   --note "text"                 a note at the top of the report (repeatable)
 
 A short run of our server against the ceiling, written outside the committed results:
   npm run bench -- --targets ceiling,ours --duration 5 --runs 3 --extra-connections none \\
-    --scale none --workers none --postgres none --redis none --micro none --out /tmp/bench
+    --scale none --workers none --postgres none --redis none --algorithms none --micro none --out /tmp/bench
 
 The Redis scenario alone, short:
   npm run bench -w bench -- --targets none --scale none --workers none --postgres none --micro none \\
-    --duration 5 --runs 3 --out /tmp/bench-redis
+    --algorithms none --duration 5 --runs 3 --out /tmp/bench-redis
+
+The signing algorithms alone (token endpoint and verifier):
+  npm run bench -w bench -- --targets none --scale none --workers none --postgres none --redis none \\
+    --micro verifier --out /tmp/bench-algorithms
 `;
 
 export interface CliOptions {
@@ -183,6 +192,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       redis: { type: 'string' },
       'redis-url': { type: 'string' },
       'redis-store-ops': { type: 'string' },
+      algorithms: { type: 'string' },
       note: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -211,6 +221,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   for (const p of redis) {
     if (!(REDIS_PARTS as readonly string[]).includes(p))
       throw new Error(`unknown redis part ${p} (known: ${REDIS_PARTS.join(', ')})`);
+  }
+  const algorithms = list(values.algorithms ?? env.BENCH_ALGORITHMS, ALGORITHMS.join(','));
+  for (const a of algorithms) {
+    if (!isAlgorithm(a)) throw new Error(`unknown algorithm ${a} (known: ${ALGORITHMS.join(', ')})`);
   }
   const pin = !(values['no-pin'] ?? (env.BENCH_NO_PIN === '1' || env.BENCH_NO_PIN === 'true'));
   const runs = Math.max(1, Math.round(num(values.runs ?? env.BENCH_RUNS ?? '3', 'runs')));
@@ -260,6 +274,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         ),
       ),
     ),
+    // Fixed order, as for the targets.
+    algorithms: ALGORITHMS.filter((a) => algorithms.includes(a)),
     micro,
     serverCpu: undefined,
     loadCpu: undefined,
@@ -617,6 +633,7 @@ export async function runBench({
     if (config.postgres.length > 0)
       results.postgres = await benchPostgres({ url: postgresUrl, config, start });
     if ((config.redis ?? []).length > 0) results.redis = await benchRedis({ url: redisUrl, config, start });
+    if ((config.algorithms ?? []).length > 0) results.algorithms = await benchAlgorithms({ config, start });
 
     // Each micro-benchmark runs in a fresh process pinned to the load core, away from the ceiling
     // server the SDK benchmark talks to (see micro/fresh-process.ts for why not in this one).
@@ -665,4 +682,5 @@ if (isMain(import.meta.url)) {
   if (results.postgres && postgresFailed(results.postgres)) process.exitCode = 1;
   // Likewise a Redis scenario that could not run, or left keys behind.
   if (results.redis && redisFailed(results.redis)) process.exitCode = 1;
+  if (results.algorithms?.algorithms.some((a) => a.status === 'failed')) process.exitCode = 1;
 }

@@ -2,82 +2,32 @@
 // available, autocannon in its own process, report generation) with tiny durations, so it cannot rot.
 // No timing assertions: only that real tokens were measured and the reports were written.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import type { BenchResults } from '../src/results.js';
 import { scaleRoundSeconds } from '../src/results.js';
 import { parseCli, roundOrder } from '../src/run.js';
 import { median } from '../src/stats.js';
-import { BENCH_DIR } from '../src/targets/common.js';
-
-const run = promisify(execFile);
+import { runBenchCli } from './run-bench.js';
 
 test('the harness benchmarks the ceiling target and writes md, json and svg reports', {
   timeout: 60_000,
 }, async () => {
-  const out = mkdtempSync(join(tmpdir(), 'smscx-bench-smoke-'));
-  try {
-    await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/run.ts',
-        '--targets',
-        'ceiling',
-        '--duration',
-        '1',
-        '--runs',
-        '1',
-        '--warmup',
-        '0',
-        '--connections',
-        '5',
-        '--extra-connections',
-        'none',
-        '--scale',
-        'none',
-        '--workers',
-        'none',
-        '--postgres',
-        'none',
-        '--redis',
-        'none',
-        '--micro',
-        'none',
-        '--out',
-        out,
-      ],
-      { cwd: BENCH_DIR, maxBuffer: 8 << 20 },
-    );
-    const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
-    const [ceiling] = results.targets;
-    assert.equal(ceiling?.target, 'ceiling');
-    assert.equal(ceiling.status, 'ok', ceiling.error);
-    assert.equal(ceiling.tokenCheck?.jwtAlg, 'EdDSA');
-    const [row] = ceiling.rows;
-    assert.ok(row, 'a c=5 row');
-    assert.equal(row.connections, 5);
-    assert.ok(row.requestsPerSec > 0, 'req/s > 0');
-    assert.equal(row.non2xx, 0);
-    assert.equal(row.errors, 0);
-    assert.ok(results.machine.cores >= 1);
-    assert.ok(results.checks.length > 0);
+  const { results, markdown, svg } = await runBenchCli({ '--targets': 'ceiling', '--connections': '5' });
+  const [ceiling] = results.targets;
+  assert.equal(ceiling?.target, 'ceiling');
+  assert.equal(ceiling.status, 'ok', ceiling.error);
+  assert.equal(ceiling.tokenCheck?.jwtAlg, 'EdDSA');
+  const [row] = ceiling.rows;
+  assert.ok(row, 'a c=5 row');
+  assert.equal(row.connections, 5);
+  assert.ok(row.requestsPerSec > 0, 'req/s > 0');
+  assert.equal(row.non2xx, 0);
+  assert.equal(row.errors, 0);
+  assert.ok(results.machine.cores >= 1);
+  assert.ok(results.checks.length > 0);
 
-    const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
-    assert.match(markdown, /^\| ceiling \| 5 \| 1 \| [\d,]+ \|/m);
-    assert.match(markdown, /\| taskset \| /);
-    assert.match(
-      readFileSync(join(out, 'latest.svg'), 'utf8'),
-      /^<svg [^>]*>[\s\S]*ceiling c=5[\s\S]*<\/svg>\s*$/,
-    );
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
+  assert.match(markdown, /^\| ceiling \| 5 \| 1 \| [\d,]+ \|/m);
+  assert.match(markdown, /\| taskset \| /);
+  assert.match(svg, /^<svg [^>]*>[\s\S]*ceiling c=5[\s\S]*<\/svg>\s*$/);
 });
 
 test('CLI flags override the defaults', () => {

@@ -3,129 +3,65 @@
 // which is required, as for the server's storage tests. No timing targets: only that every part
 // measured something sane, the report has the section, and no schema of the run is left behind.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import type { BenchResults } from '../src/results.js';
 import { parseCli } from '../src/run.js';
 import { DEFAULT_POSTGRES_URL, existingSchemas } from '../src/scenarios/postgres.js';
-import { BENCH_DIR } from '../src/targets/common.js';
+import { assertPositive, runBenchCli } from './run-bench.js';
 
-const run = promisify(execFile);
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? DEFAULT_POSTGRES_URL;
-
-const positive = (value: number | undefined, what: string) =>
-  assert.ok(value !== undefined && Number.isFinite(value) && value > 0, `${what}: ${value}`);
 
 test('the PostgreSQL scenario measures all three parts, reports them and drops its schemas', {
   timeout: 60_000,
 }, async () => {
-  const out = mkdtempSync(join(tmpdir(), 'smscx-bench-pg-smoke-'));
-  try {
-    const flags = [
-      '--targets',
-      'none',
-      '--scale',
-      'none',
-      '--workers',
-      'none',
-      '--redis',
-      'none',
-      '--micro',
-      'none',
-    ];
-    const tiny = [
-      '--duration',
-      '1',
-      '--runs',
-      '1',
-      '--warmup',
-      '0',
-      '--connections',
-      '10',
-      '--startup-samples',
-      '1',
-    ];
-    const postgres = [
-      '--postgres',
-      'tokens,startup,delete',
-      '--postgres-apps',
-      '1000',
-      '--postgres-deletes',
-      '2',
-    ];
-    await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/run.ts',
-        ...flags,
-        ...tiny,
-        ...postgres,
-        '--postgres-url',
-        POSTGRES_URL,
-        '--out',
-        out,
-      ],
-      { cwd: BENCH_DIR, maxBuffer: 8 << 20 },
-    );
-    const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
-    const pg = results.postgres;
-    assert.ok(pg, 'a postgres section in latest.json');
-    assert.equal(pg.error, undefined);
+  const { results, markdown } = await runBenchCli({
+    '--startup-samples': '1',
+    '--postgres': 'tokens,startup,delete',
+    '--postgres-apps': '1000',
+    '--postgres-deletes': '2',
+    '--postgres-url': POSTGRES_URL,
+  });
+  const pg = results.postgres;
+  assert.ok(pg, 'a postgres section in latest.json');
+  assert.equal(pg.error, undefined);
 
-    const { tokens, startup } = pg;
-    const del = pg.delete;
-    assert.equal(tokens?.status, 'ok', tokens?.error);
-    for (const row of [tokens.sqlite, tokens.postgres]) {
-      positive(row?.requestsPerSec, `${row?.target} req/s`);
-      assert.equal(row?.non2xx, 0);
-      assert.equal(row?.errors, 0);
-    }
-    positive(tokens.ratio, 'postgres / sqlite');
-
-    assert.equal(startup?.status, 'ok', startup?.error);
-    assert.equal(startup.apps, 1000);
-    positive(startup.seedMs, 'seeding');
-    positive(startup.startupMs, 'startup');
-
-    assert.equal(del?.status, 'ok', del?.error);
-    assert.equal(del.deleteMs.length, 2);
-    assert.equal(del.listMs.length, 2);
-    assert.ok((del.processes ?? 0) >= 4, `live server processes: ${del.processes}`);
-    for (const value of [
-      ...del.deleteMs,
-      ...del.listMs,
-      del.deleteMedianMs,
-      del.deleteP90Ms,
-      del.listMedianMs,
-    ])
-      positive(value, 'CLI wall time');
-
-    // Three schemas, all gone: by the harness's own account and by asking PostgreSQL.
-    assert.equal(pg.schemas.length, 3);
-    assert.equal(pg.schemasDropped, true);
-    assert.deepEqual(await existingSchemas(POSTGRES_URL, pg.schemas), []);
-
-    const names = results.checks.map((c) => c.name);
-    assert.ok(names.includes('ours on PostgreSQL / ours on SQLite req/s at c=10'), names.join('; '));
-    assert.ok(names.includes('startup with 1,000 applications on PostgreSQL'), names.join('; '));
-
-    const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
-    assert.match(markdown, /^## PostgreSQL: ours on PostgreSQL vs the same build on SQLite$/m);
-    assert.match(markdown, /^\| ours on SQLite \| 10 \| 100 \| [\d,]+ \|/m);
-    assert.match(markdown, /^\| ours on PostgreSQL \| 10 \| 100 \| [\d,]+ \|/m);
-    assert.match(markdown, /^\| PostgreSQL \| 1,000 \| [\d,]+ \| [\d,]+ \|/m);
-    assert.match(markdown, /^\| `apps delete <id>` \| 2 \| [\d,]+ \| [\d,]+ \|/m);
-    assert.match(markdown, /^\| `apps list` \(floor\) \| 2 \| [\d,]+ \|/m);
-    assert.match(markdown, /all dropped at the end/);
-  } finally {
-    rmSync(out, { recursive: true, force: true });
+  const { tokens, startup } = pg;
+  const del = pg.delete;
+  assert.equal(tokens?.status, 'ok', tokens?.error);
+  for (const row of [tokens.sqlite, tokens.postgres]) {
+    assertPositive(row?.requestsPerSec, `${row?.target} req/s`);
+    assert.equal(row?.non2xx, 0);
+    assert.equal(row?.errors, 0);
   }
+  assertPositive(tokens.ratio, 'postgres / sqlite');
+
+  assert.equal(startup?.status, 'ok', startup?.error);
+  assert.equal(startup.apps, 1000);
+  assertPositive(startup.seedMs, 'seeding');
+  assertPositive(startup.startupMs, 'startup');
+
+  assert.equal(del?.status, 'ok', del?.error);
+  assert.equal(del.deleteMs.length, 2);
+  assert.equal(del.listMs.length, 2);
+  assert.ok((del.processes ?? 0) >= 4, `live server processes: ${del.processes}`);
+  for (const value of [...del.deleteMs, ...del.listMs, del.deleteMedianMs, del.deleteP90Ms, del.listMedianMs])
+    assertPositive(value, 'CLI wall time');
+
+  // Three schemas, all gone: by the harness's own account and by asking PostgreSQL.
+  assert.equal(pg.schemas.length, 3);
+  assert.equal(pg.schemasDropped, true);
+  assert.deepEqual(await existingSchemas(POSTGRES_URL, pg.schemas), []);
+
+  const names = results.checks.map((c) => c.name);
+  assert.ok(names.includes('ours on PostgreSQL / ours on SQLite req/s at c=10'), names.join('; '));
+  assert.ok(names.includes('startup with 1,000 applications on PostgreSQL'), names.join('; '));
+
+  assert.match(markdown, /^## PostgreSQL: ours on PostgreSQL vs the same build on SQLite$/m);
+  assert.match(markdown, /^\| ours on SQLite \| 10 \| 100 \| [\d,]+ \|/m);
+  assert.match(markdown, /^\| ours on PostgreSQL \| 10 \| 100 \| [\d,]+ \|/m);
+  assert.match(markdown, /^\| PostgreSQL \| 1,000 \| [\d,]+ \| [\d,]+ \|/m);
+  assert.match(markdown, /^\| `apps delete <id>` \| 2 \| [\d,]+ \| [\d,]+ \|/m);
+  assert.match(markdown, /^\| `apps list` \(floor\) \| 2 \| [\d,]+ \|/m);
+  assert.match(markdown, /all dropped at the end/);
 });
 
 test('the --postgres flags: every part by default, "none", env vars, unknown parts refused', () => {

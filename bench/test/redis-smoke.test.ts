@@ -6,133 +6,99 @@
 // Redis's INFO counts server-wide, and other tests may use the same Redis at the same time: the
 // per-request figures are checked from below (every token counted in Redis), not for equality.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import type { BenchResults } from '../src/results.js';
 import { parseCli } from '../src/run.js';
 import { DEFAULT_REDIS_STORE_OPS, DEFAULT_REDIS_URL, MIN_STORE_ROUNDS } from '../src/scenarios/redis.js';
 import { connectAdmin, keysUnder } from '../src/scenarios/redis-stats.js';
-import { BENCH_DIR } from '../src/targets/common.js';
+import { assertPositive, runBenchCli } from './run-bench.js';
 
-const run = promisify(execFile);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? DEFAULT_REDIS_URL;
-
-const positive = (value: number | undefined, what: string) =>
-  assert.ok(value !== undefined && Number.isFinite(value) && value > 0, `${what}: ${value}`);
 
 test('the Redis scenario measures tokens and the stores, reports them and deletes its keys', {
   timeout: 90_000,
 }, async () => {
-  const out = mkdtempSync(join(tmpdir(), 'smscx-bench-redis-smoke-'));
-  try {
-    const flags = ['--targets', 'none', '--scale', 'none', '--workers', 'none', '--postgres', 'none'];
-    const tiny = [
-      '--micro',
-      'none',
-      '--duration',
-      '1',
-      '--runs',
-      '1',
-      '--warmup',
-      '0',
-      '--connections',
-      '10',
-    ];
-    const redis = ['--redis', 'tokens,store', '--redis-url', REDIS_URL, '--redis-store-ops', '500'];
-    await run(
-      process.execPath,
-      ['--import', 'tsx', 'src/run.ts', ...flags, ...tiny, ...redis, '--out', out],
-      {
-        cwd: BENCH_DIR,
-        maxBuffer: 8 << 20,
-      },
-    );
-    const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
-    const r = results.redis;
-    assert.ok(r, 'a redis section in latest.json');
-    assert.equal(r.error, undefined);
-    assert.match(r.prefix, /^smscx-bench-[0-9a-f]{8}:$/);
-    assert.ok(r.redisVersion, 'the Redis version');
+  const { results, markdown } = await runBenchCli({
+    '--redis': 'tokens,store',
+    '--redis-url': REDIS_URL,
+    '--redis-store-ops': '500',
+  });
+  const r = results.redis;
+  assert.ok(r, 'a redis section in latest.json');
+  assert.equal(r.error, undefined);
+  assert.match(r.prefix, /^smscx-bench-[0-9a-f]{8}:$/);
+  assert.ok(r.redisVersion, 'the Redis version');
 
-    const { tokens, store } = r;
-    assert.equal(tokens?.status, 'ok', tokens?.error);
-    for (const row of [tokens.redis, tokens.memory]) {
-      positive(row?.requestsPerSec, `${row?.target} req/s`);
-      positive(row?.latencyP99, `${row?.target} p99`);
-      assert.equal(row?.non2xx, 0);
-      assert.equal(row?.errors, 0);
-    }
-    positive(tokens.ratio, 'redis / in-process req/s');
-    positive(tokens.p99Ratio, 'redis / in-process p99');
-    assert.equal(tokens.redisRuns.length, 1);
-    assert.equal(tokens.memoryRuns.length, 1);
-    // Every token request counted once in Redis: one script run (evalsha) at least.
-    const perRequest = tokens.perRequest;
-    assert.ok(perRequest, 'Redis figures per token request');
-    assert.ok(perRequest.ops > 0);
-    assert.ok(perRequest.scriptRuns >= 0.99, `script runs per request: ${perRequest.scriptRuns}`);
-    assert.ok((perRequest.perCommand.evalsha ?? 0) >= 0.99, JSON.stringify(perRequest.perCommand));
-    assert.ok(perRequest.commands >= perRequest.sent && perRequest.sent >= 0.99, JSON.stringify(perRequest));
-    positive(perRequest.sentPerRead, 'commands per Redis read');
-    assert.ok(tokens.memoryCommands !== undefined);
-
-    assert.equal(store?.status, 'ok', store?.error);
-    assert.equal(store.ops, 500);
-    assert.deepEqual(
-      store.variants.map((v) => v.name),
-      [
-        'server store (Lua, auto-pipelined)',
-        'same script, no auto-pipelining',
-        'rate-limiter-flexible RateLimiterRedis',
-        'hand-written round trips',
-        'rate-limiter-flexible RateLimiterRedisNonAtomic',
-      ],
-    );
-    for (const v of store.variants) {
-      positive(v.opsPerSec, `${v.name} counts/s`);
-      positive(v.perOp?.commands, `${v.name} commands per count`);
-      positive(v.perOp?.sent, `${v.name} sent per count`);
-      assert.equal(v.rounds.length, MIN_STORE_ROUNDS);
-      if (v.atomic) assert.equal(v.counted, 1, `${v.name} counted every count`);
-    }
-    const server = store.variants[0]!;
-    assert.equal(server.vsServerStore, 1);
-    assert.ok((server.perOp?.scriptRuns ?? 0) >= 0.99, 'the server store runs one script per count');
-
-    // Keys: all gone, by the harness's own account and by asking Redis.
-    assert.equal(r.keysDeleted, true);
-    positive(r.keysDeletedCount, 'keys deleted');
-    const admin = await connectAdmin(REDIS_URL);
-    try {
-      assert.deepEqual(await keysUnder(admin, r.prefix), []);
-    } finally {
-      admin.disconnect();
-    }
-
-    const names = results.checks.map((c) => c.name);
-    assert.ok(names.includes('ours --redis / ours in-process limiter req/s at c=10'), names.join('; '));
-    assert.ok(names.includes('ours --redis p99 / ours in-process limiter p99 at c=10'), names.join('; '));
-
-    const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
-    assert.match(markdown, /^## Redis: ours with `--redis` vs the in-process limiter$/m);
-    assert.match(markdown, /^\| ours --redis \| 10 \| 1 \| [\d,]+ \|/m);
-    assert.match(markdown, /^\| ours in-process limiter \| 10 \| 1 \| [\d,]+ \|/m);
-    assert.match(
-      markdown,
-      /^\*\*Redis \/ in-process at c=10\*\* .*req\/s [\d.]+% \(goal ≥ 85%: .*p99 [\d.]+× \(goal ≤ 1\.5×: /m,
-    );
-    assert.match(markdown, /^\| commands Redis counted per request \| [\d.]+ \(.*evalsha [\d.]+/m);
-    assert.match(markdown, /^\| commands the server sent per request \| [\d.]+ \|/m);
-    assert.match(markdown, /^\| server store \(Lua, auto-pipelined\) \| [\d,]+ \| 1\.00× \|/m);
-    assert.match(markdown, /^\| rate-limiter-flexible RateLimiterRedis \| [\d,]+ \|/m);
-    assert.match(markdown, /all deleted at the end/);
-  } finally {
-    rmSync(out, { recursive: true, force: true });
+  const { tokens, store } = r;
+  assert.equal(tokens?.status, 'ok', tokens?.error);
+  for (const row of [tokens.redis, tokens.memory]) {
+    assertPositive(row?.requestsPerSec, `${row?.target} req/s`);
+    assertPositive(row?.latencyP99, `${row?.target} p99`);
+    assert.equal(row?.non2xx, 0);
+    assert.equal(row?.errors, 0);
   }
+  assertPositive(tokens.ratio, 'redis / in-process req/s');
+  assertPositive(tokens.p99Ratio, 'redis / in-process p99');
+  assert.equal(tokens.redisRuns.length, 1);
+  assert.equal(tokens.memoryRuns.length, 1);
+  // Every token request counted once in Redis: one script run (evalsha) at least.
+  const perRequest = tokens.perRequest;
+  assert.ok(perRequest, 'Redis figures per token request');
+  assert.ok(perRequest.ops > 0);
+  assert.ok(perRequest.scriptRuns >= 0.99, `script runs per request: ${perRequest.scriptRuns}`);
+  assert.ok((perRequest.perCommand.evalsha ?? 0) >= 0.99, JSON.stringify(perRequest.perCommand));
+  assert.ok(perRequest.commands >= perRequest.sent && perRequest.sent >= 0.99, JSON.stringify(perRequest));
+  assertPositive(perRequest.sentPerRead, 'commands per Redis read');
+  assert.ok(tokens.memoryCommands !== undefined);
+
+  assert.equal(store?.status, 'ok', store?.error);
+  assert.equal(store.ops, 500);
+  assert.deepEqual(
+    store.variants.map((v) => v.name),
+    [
+      'server store (Lua, auto-pipelined)',
+      'same script, no auto-pipelining',
+      'rate-limiter-flexible RateLimiterRedis',
+      'hand-written round trips',
+      'rate-limiter-flexible RateLimiterRedisNonAtomic',
+    ],
+  );
+  for (const v of store.variants) {
+    assertPositive(v.opsPerSec, `${v.name} counts/s`);
+    assertPositive(v.perOp?.commands, `${v.name} commands per count`);
+    assertPositive(v.perOp?.sent, `${v.name} sent per count`);
+    assert.equal(v.rounds.length, MIN_STORE_ROUNDS);
+    if (v.atomic) assert.equal(v.counted, 1, `${v.name} counted every count`);
+  }
+  const server = store.variants[0]!;
+  assert.equal(server.vsServerStore, 1);
+  assert.ok((server.perOp?.scriptRuns ?? 0) >= 0.99, 'the server store runs one script per count');
+
+  // Keys: all gone, by the harness's own account and by asking Redis.
+  assert.equal(r.keysDeleted, true);
+  assertPositive(r.keysDeletedCount, 'keys deleted');
+  const admin = await connectAdmin(REDIS_URL);
+  try {
+    assert.deepEqual(await keysUnder(admin, r.prefix), []);
+  } finally {
+    admin.disconnect();
+  }
+
+  const names = results.checks.map((c) => c.name);
+  assert.ok(names.includes('ours --redis / ours in-process limiter req/s at c=10'), names.join('; '));
+  assert.ok(names.includes('ours --redis p99 / ours in-process limiter p99 at c=10'), names.join('; '));
+
+  assert.match(markdown, /^## Redis: ours with `--redis` vs the in-process limiter$/m);
+  assert.match(markdown, /^\| ours --redis \| 10 \| 1 \| [\d,]+ \|/m);
+  assert.match(markdown, /^\| ours in-process limiter \| 10 \| 1 \| [\d,]+ \|/m);
+  assert.match(
+    markdown,
+    /^\*\*Redis \/ in-process at c=10\*\* .*req\/s [\d.]+% \(goal ≥ 85%: .*p99 [\d.]+× \(goal ≤ 1\.5×: /m,
+  );
+  assert.match(markdown, /^\| commands Redis counted per request \| [\d.]+ \(.*evalsha [\d.]+/m);
+  assert.match(markdown, /^\| commands the server sent per request \| [\d.]+ \|/m);
+  assert.match(markdown, /^\| server store \(Lua, auto-pipelined\) \| [\d,]+ \| 1\.00× \|/m);
+  assert.match(markdown, /^\| rate-limiter-flexible RateLimiterRedis \| [\d,]+ \|/m);
+  assert.match(markdown, /all deleted at the end/);
 });
 
 test('the --redis flags: both parts by default, "none", env vars, unknown parts refused', () => {

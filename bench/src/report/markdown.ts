@@ -167,6 +167,7 @@ export function renderMarkdown(results: BenchResults): string {
 
   out.push(...postgresSection(results));
   out.push(...redisSection(results));
+  out.push(...algorithmsSection(results));
 
   const sections = Object.entries(results.micro);
   if (sections.length > 0) {
@@ -198,6 +199,34 @@ export function renderMarkdown(results: BenchResults): string {
 
 /** `ok`, or `failed: <first line of the error>`. */
 const status = (p: PartStatus) => `${p.status}${p.error ? `: ${p.error.split('\n')[0]}` : ''}`;
+
+/** The algorithms scenario: ours against the ceiling, both signing with each algorithm. */
+function algorithmsSection(results: BenchResults): string[] {
+  if (results.algorithms === undefined) return [];
+  const { algorithms, rounds, roundSeconds } = results.algorithms;
+  const out: string[] = ['## Signing algorithms: ours vs the ceiling signing the same way', ''];
+  out.push(
+    `For each algorithm, ours on a database whose current key has that algorithm (\`keys rotate --alg\`) ` +
+      'and the ceiling target signing with it; both pinned like the main targets, ' +
+      `c=${results.config.connections}, ${rounds} interleaved rounds of ${roundSeconds} s (each server's runs × ` +
+      "duration, split in three), each algorithm's two servers back to back. Ratios are medians of the per-round ratios.",
+    '',
+    '| alg | ceiling req/s | ours req/s | ours / ceiling | p99 ms ceiling / ours | p99 ratio | status |',
+    '|---|---:|---:|---:|---:|---:|---|',
+  );
+  for (const a of algorithms) {
+    out.push(
+      `| ${a.alg} | ${fmt(a.ceiling?.requestsPerSec)} | ${fmt(a.ours?.requestsPerSec)} | ` +
+        `${a.ratio === undefined ? '' : `${fmt(a.ratio * 100, 1)}%`} | ` +
+        `${a.ceiling ? `${fmt(a.ceiling.latencyP99, 1)} / ${fmt(a.ours?.latencyP99, 1)}` : ''} | ` +
+        `${a.p99Ratio === undefined ? '' : `${fmt(a.p99Ratio, 2)}×`} | ${status(a)} |`,
+    );
+  }
+  const rows = algorithms.flatMap((a) => [a.ceiling, a.ours]).flatMap((row) => (row ? [{ row }] : []));
+  if (rows.length > 0) out.push('', ...loadTable(rows));
+  out.push('');
+  return out;
+}
 
 /** The PostgreSQL scenario: token req/s vs SQLite, startup with many applications, apps delete. */
 function postgresSection(results: BenchResults): string[] {

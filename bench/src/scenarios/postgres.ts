@@ -20,16 +20,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type RunResult, runLoad } from '../load.js';
 import {
   type BenchConfig,
-  type PartStatus,
   type PostgresDeleteResult,
   type PostgresResult,
   type PostgresStartupResult,
   type PostgresTokensResult,
   throughputRatio,
-  toRow,
 } from '../results.js';
 import {
   benchApplications,
@@ -50,6 +47,8 @@ import {
   spawnServer,
 } from '../targets/common.js';
 import { startOursOn, waitForBuild } from '../targets/ours.js';
+import { type Contender, contenderRow, loadInterleaved } from './interleaved.js';
+import { runPart } from './part.js';
 
 export const POSTGRES_PARTS = ['tokens', 'startup', 'delete'] as const;
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -126,18 +125,6 @@ export function postgresFailed(result: PostgresResult): boolean {
   return result.error !== undefined || !result.schemasDropped || parts.some((p) => p?.status === 'failed');
 }
 
-/** Runs one part; a throw marks it failed (loudly) and keeps whatever it had measured. */
-async function part<T extends PartStatus>(name: string, partial: T, body: (r: T) => Promise<void>) {
-  try {
-    await body(partial);
-  } catch (err) {
-    partial.status = 'failed';
-    partial.error = (err as Error).message;
-    loud(`postgres ${name}: FAILED: ${partial.error}`);
-  }
-  return partial;
-}
-
 /** A new schema of this run, as a `--db` URL (the server creates the schema when it opens it). */
 function schemaUrl(ctx: Context, name: string): string {
   const schema = `${ctx.prefix}_${name}`;
@@ -156,46 +143,25 @@ async function benchTokens(ctx: Context): Promise<PostgresTokensResult> {
     `\n== postgres tokens: ours on SQLite vs on PostgreSQL, ${TOKEN_APPS} applications, c=${config.connections}`,
   );
   const initial: PostgresTokensResult = { status: 'ok', apps: TOKEN_APPS };
-  return part('tokens', initial, async (r) => {
-    const sides = [
+  return runPart('postgres tokens', initial, async (r) => {
+    const sides: Contender[] = [];
+    const dbs = [
       { name: 'ours on SQLite', db: join(ctx.dir, 'tokens.db') },
       { name: 'ours on PostgreSQL', db: schemaUrl(ctx, 'tokens') },
-    ].map((side) => ({ ...side, server: undefined as RunningTarget | undefined, runs: [] as RunResult[] }));
-    const credentials = await seedBoth(ctx, sides[0]!.db, sides[1]!.db, TOKEN_APPS);
+    ];
+    const credentials = await seedBoth(ctx, dbs[0]!.db, dbs[1]!.db, TOKEN_APPS);
     try {
-      for (const side of sides) {
-        side.server = await startOursOn(side.db, credentials, start, 1, ['--pepper-file', ctx.pepperFile]);
-        await checkToken(side.server.url, credentials[0]!);
-        log(`   ${side.name}: ready after ${Math.round(side.server.startupMs)} ms, token check 200`);
+      for (const { name, db } of dbs) {
+        const server = await startOursOn(db, credentials, start, 1, ['--pepper-file', ctx.pepperFile]);
+        sides.push({ name, server, credentials, runs: [] });
+        await checkToken(server.url, credentials[0]!);
+        log(`   ${name}: ready after ${Math.round(server.startupMs)} ms, token check 200`);
       }
-      // As the targets: round r runs both, who goes first alternates (roundOrder), warm-up first.
-      for (let round = 0; round < config.runs; round++) {
-        for (const side of roundOrder(sides, round)) {
-          log(`   ${side.name}: run ${round + 1}/${config.runs}`);
-          const [run] = await runLoad({
-            url: side.server!.url,
-            connections: config.connections,
-            duration: config.duration,
-            runs: 1,
-            warmup: round === 0 ? config.warmup : 0,
-            credentials,
-            serverPid: side.server!.pid,
-            cpu: config.loadCpu,
-            taskset: start.taskset,
-          });
-          side.runs.push(run!);
-        }
-      }
+      await loadInterleaved([sides], { config, start });
     } finally {
-      for (const side of sides) await side.server?.stop();
+      for (const side of sides) await side.server.stop();
     }
-    const [sqlite, postgres] = sides.map((side) =>
-      toRow(side.name, config.connections, TOKEN_APPS, side.runs),
-    );
-    for (const row of [sqlite!, postgres!]) {
-      if (row.non2xx > 0 || row.errors > 0)
-        loud(`${row.target}: ${row.non2xx} non-2xx answers and ${row.errors} errors: not all tokens`);
-    }
+    const [sqlite, postgres] = sides.map((side) => contenderRow(side, config.connections, TOKEN_APPS));
     Object.assign(r, { sqlite, postgres, ratio: throughputRatio(postgres, sqlite) });
     log(`   postgres / sqlite: ${((r.ratio ?? Number.NaN) * 100).toFixed(1)}%`);
   });
@@ -230,7 +196,7 @@ async function benchStartup(ctx: Context): Promise<PostgresStartupResult> {
   const apps = config.postgresApps;
   log(`\n== postgres startup: ours with ${apps} applications on PostgreSQL`);
   const initial: PostgresStartupResult = { status: 'ok', apps, startupSamples: [] };
-  return part('startup', initial, async (r) => {
+  return runPart('postgres startup', initial, async (r) => {
     const url = schemaUrl(ctx, 'startup');
     const pepper = pkg.loadOrCreatePepper(ctx.pepperFile);
     const seedStart = performance.now();
@@ -278,7 +244,7 @@ async function benchDelete(ctx: Context): Promise<PostgresDeleteResult> {
     deleteMs: [],
     listMs: [],
   };
-  return part('delete', initial, async (r) => {
+  return runPart('postgres delete', initial, async (r) => {
     const url = schemaUrl(ctx, 'delete');
     const cliDb = ['--db', url, '--pepper-file', ctx.pepperFile];
     const instances: RunningTarget[] = [];

@@ -17,22 +17,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runForResult } from '../child.js';
-import { type RunResult, runLoad } from '../load.js';
 import {
   type BenchConfig,
-  type PartStatus,
   p99Ratio,
   type RedisDelta,
   type RedisResult,
   type RedisStoreResult,
   type RedisTokensResult,
   throughputRatio,
-  toRow,
 } from '../results.js';
 import { seedApplications } from '../seed.js';
-import { roundOrder, sum } from '../stats.js';
-import { BENCH_DIR, checkToken, REPO_DIR, type RunningTarget, type StartOptions } from '../targets/common.js';
+import { sum } from '../stats.js';
+import { BENCH_DIR, checkToken, REPO_DIR, type StartOptions } from '../targets/common.js';
 import { startOursOn, waitForBuild } from '../targets/ours.js';
+import { type Contender, contenderRow, loadInterleaved } from './interleaved.js';
+import { runPart } from './part.js';
 import { redact } from './postgres.js';
 import {
   connectAdmin,
@@ -121,29 +120,11 @@ export function redisFailed(result: RedisResult): boolean {
   return result.error !== undefined || !result.keysDeleted || parts.some((p) => p?.status === 'failed');
 }
 
-/** Runs one part; a throw marks it failed (loudly) and keeps whatever it had measured. */
-async function part<T extends PartStatus>(name: string, partial: T, body: (r: T) => Promise<void>) {
-  try {
-    await body(partial);
-  } catch (err) {
-    partial.status = 'failed';
-    partial.error = (err as Error).message;
-    loud(`redis ${name}: FAILED: ${partial.error}`);
-  }
-  return partial;
-}
-
 // ---------------------------------------------------------------------------------------------
 // tokens: --redis vs the in-process limiter, interleaved rounds
 
-interface Side {
-  name: string;
-  redis: boolean;
-  db: string;
-  args: string[];
-  server?: RunningTarget;
-  credentials: { id: string; secret: string }[];
-  runs: RunResult[];
+/** One server of the comparison, with what Redis did during each of its measured runs. */
+interface Side extends Contender {
   deltas: RedisDelta[];
 }
 
@@ -151,63 +132,46 @@ async function benchTokens(ctx: Context): Promise<RedisTokensResult> {
   const { config, start, admin, prefix } = ctx;
   log(`\n== redis tokens: ours --redis vs ours with the in-process limiter, c=${config.connections}`);
   const initial: RedisTokensResult = { status: 'ok', prefix, redisRuns: [], memoryRuns: [] };
-  return part('tokens', initial, async (r) => {
-    const sides: Side[] = [
+  return runPart('redis tokens', initial, async (r) => {
+    const setups = [
       {
         name: 'ours --redis',
-        redis: true,
         db: join(ctx.dir, 'redis.db'),
         args: ['--redis', ctx.url, '--redis-prefix', prefix],
       },
-      { name: 'ours in-process limiter', redis: false, db: join(ctx.dir, 'memory.db'), args: [] },
-    ].map((side) => ({ ...side, credentials: [], runs: [], deltas: [] }));
+      { name: 'ours in-process limiter', db: join(ctx.dir, 'memory.db'), args: [] },
+    ];
+    const sides: Side[] = [];
     try {
-      for (const side of sides) {
+      for (const { name, db, args } of setups) {
         // As the `ours` target: one application created with the shipped CLI, one database each.
-        side.credentials = await seedApplications(side.db, 1);
-        side.server = await startOursOn(side.db, side.credentials, start, 1, side.args);
-        await checkToken(side.server.url, side.credentials[0]!);
-        log(`   ${side.name}: ready after ${Math.round(side.server.startupMs)} ms, token check 200`);
+        const credentials = await seedApplications(db, 1);
+        const server = await startOursOn(db, credentials, start, 1, args);
+        sides.push({ name, server, credentials, runs: [], deltas: [] });
+        await checkToken(server.url, credentials[0]!);
+        log(`   ${name}: ready after ${Math.round(server.startupMs)} ms, token check 200`);
       }
       // The token check was counted: in Redis, under this run's prefix, for the --redis side.
       const counters = await keysUnder(admin, `${prefix}app:`);
       if (counters.length === 0)
         throw new Error(`ours --redis counted its token check nowhere under ${prefix}app: in Redis`);
-      for (let round = 0; round < config.runs; round++) {
-        for (const side of roundOrder(sides, round)) {
-          const server = side.server!;
-          const load = {
-            url: server.url,
-            connections: config.connections,
-            duration: config.duration,
-            credentials: side.credentials,
-            serverPid: server.pid,
-            cpu: config.loadCpu,
-            taskset: start.taskset,
-          };
-          if (round === 0 && config.warmup > 0) {
-            // Apart from the measured run, so the INFO around it sees the measured requests only.
-            log(`   ${side.name}: ${config.warmup} s warm-up`);
-            await runLoad({ ...load, runs: 0, warmup: config.warmup });
-          }
-          log(`   ${side.name}: run ${round + 1}/${config.runs}`);
+      // Redis's INFO around each measured run (the warm-up apart): what the measured requests cost.
+      await loadInterleaved([sides], {
+        config,
+        start,
+        around: async (side, measured) => {
           const before = await snapshot(admin);
-          const [run] = await runLoad({ ...load, runs: 1, warmup: 0 });
-          const after = await snapshot(admin);
-          side.runs.push(run!);
-          side.deltas.push(delta(before, after));
-        }
-      }
+          const run = await measured();
+          side.deltas.push(delta(before, await snapshot(admin)));
+          return run;
+        },
+      });
     } finally {
-      for (const side of sides) await side.server?.stop();
+      for (const side of sides) await side.server.stop();
     }
     const [withRedis, inMemory] = sides as [Side, Side];
-    const redisRow = toRow(withRedis.name, config.connections, 1, withRedis.runs);
-    const memoryRow = toRow(inMemory.name, config.connections, 1, inMemory.runs);
-    for (const row of [redisRow, memoryRow]) {
-      if (row.non2xx > 0 || row.errors > 0)
-        loud(`${row.target}: ${row.non2xx} non-2xx answers and ${row.errors} errors: not all tokens`);
-    }
+    const redisRow = contenderRow(withRedis, config.connections);
+    const memoryRow = contenderRow(inMemory, config.connections);
     const { HIT, HIT_ADDRESS, PEEK, BLOCKS } = await serverScripts();
     const ok2xx = sum(withRedis.runs.map((run) => run.ok2xx));
     const busyS = sum(withRedis.runs.map((run) => run.durationS));
@@ -262,7 +226,7 @@ async function benchStore(ctx: Context): Promise<RedisStoreResult> {
     rounds,
     variants: [],
   };
-  return part('store', initial, async (r) => {
+  return runPart('redis store', initial, async (r) => {
     const storeConfig: StoreConfig = {
       url: ctx.url,
       prefix: ctx.prefix,

@@ -1,6 +1,7 @@
 // Target "ceiling": the physical bound. A bare Fastify 5 route POST /oauth/token that parses the Basic
-// header and the form body and signs an Ed25519 JWT with node:crypto. No storage, no rate limiter, no
-// secret hashing: whatever our server does beyond this costs req/s. Runs as its own process.
+// header and the form body and signs an Ed25519 JWT with node:crypto (or, for the algorithms
+// scenario, an ES256 or RS256 one: BENCH_CEILING_ALG). No storage, no rate limiter, no secret
+// hashing: whatever our server does beyond this costs req/s. Runs as its own process.
 import { timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -11,13 +12,22 @@ import {
   type StartOptions,
   spawnTsTarget,
 } from './common.js';
-import { generateSigningKey, randomCredential, SCOPES, signAccessToken, TOKEN_TTL_S } from './jwt.js';
+import {
+  type Algorithm,
+  generateSigningKey,
+  isAlgorithm,
+  randomCredential,
+  SCOPES,
+  signAccessToken,
+  TOKEN_TTL_S,
+} from './jwt.js';
 
 export const CEILING_FILE = join(BENCH_DIR, 'src', 'targets', 'ceiling.ts');
 
 /** Starts the ceiling server as a child process (pinned with taskset when possible). */
-export function startCeiling(opts: StartOptions): Promise<RunningTarget> {
-  return spawnTsTarget('ceiling', CEILING_FILE, opts);
+export function startCeiling(opts: StartOptions, alg: Algorithm = 'EdDSA'): Promise<RunningTarget> {
+  const label = alg === 'EdDSA' ? 'ceiling' : `ceiling ${alg}`;
+  return spawnTsTarget(label, CEILING_FILE, opts, { BENCH_CEILING_ALG: alg });
 }
 
 function decodeBasic(header: string | undefined): { id: string; secret: string } | undefined {
@@ -35,7 +45,9 @@ function decodeBasic(header: string | undefined): { id: string; secret: string }
 
 async function serve(): Promise<void> {
   const { default: Fastify } = await import('fastify');
-  const key = generateSigningKey();
+  const alg = process.env.BENCH_CEILING_ALG ?? 'EdDSA';
+  if (!isAlgorithm(alg)) throw new Error(`BENCH_CEILING_ALG: unknown algorithm ${alg}`);
+  const key = generateSigningKey(alg);
   const credential = randomCredential();
   const secret = Buffer.from(credential.secret);
   const tail = `"token_type":"Bearer","expires_in":${TOKEN_TTL_S},"scope":"${SCOPES}"}`;

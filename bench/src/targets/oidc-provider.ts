@@ -23,7 +23,7 @@ export function startOidcProvider(opts: StartOptions): Promise<RunningTarget> {
 async function serve(): Promise<void> {
   const { default: Provider } = await import('oidc-provider');
   const key = generateSigningKey();
-  const jwk = { ...key.privateKey.export({ format: 'jwk' }), kid: key.kid, alg: 'EdDSA', use: 'sig' };
+  const jwk = { ...key.privateKey.export({ format: 'jwk' }), kid: key.kid, alg: key.alg, use: 'sig' };
   const credential = randomCredential();
   const server = createServer();
   server.listen(0, '127.0.0.1');
