@@ -5,7 +5,8 @@
  * Debian's Chromium (driven by playwright-core) loads from another origin: it gets a token from
  * the real server binary, started with `--cors-origin <the page's origin>`.
  *
- * Node 22 is tested when SMSCX_TEST_NODE22 names its binary (it cannot be fetched offline here).
+ * Node 22: the binary `npm test` fetches first (scripts/fetch-node22.mjs, Linux x64), or the one
+ * SMSCX_TEST_NODE22 names.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -95,6 +96,10 @@ console.log(JSON.stringify({
 `;
 }
 
+/** Node 22: the binary SMSCX_TEST_NODE22 names, else the one `npm test` fetched, else none. */
+const FETCHED_NODE22 = join(REPO_DIR, 'node_modules', '.cache', 'node22', 'bin', 'node');
+const NODE22 = process.env.SMSCX_TEST_NODE22 ?? (existsSync(FETCHED_NODE22) ? FETCHED_NODE22 : undefined);
+
 /** The platform binary of an npm package that ships one (`bun`, `deno`). */
 function npmBinary(name: 'bun' | 'deno'): string {
   const candidates =
@@ -162,9 +167,12 @@ describe('the built SDK on every runtime it claims, against the real token serve
   });
 
   test('Node 22', {
-    skip: process.env.SMSCX_TEST_NODE22 ? false : 'no Node 22 here (SMSCX_TEST_NODE22 unset)',
+    skip:
+      NODE22 === undefined
+        ? 'no Node 22 binary (see scripts/fetch-node22.mjs, or set SMSCX_TEST_NODE22)'
+        : false,
   }, async () => {
-    const result = await smoke(process.env.SMSCX_TEST_NODE22 ?? '', [], 'node22');
+    const result = await smoke(NODE22 ?? '', [], 'node22');
     assert.match(result.runtime, /^node v22\./);
   });
 
