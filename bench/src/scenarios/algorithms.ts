@@ -59,16 +59,10 @@ export async function benchAlgorithms({ config, start }: AlgorithmsOptions): Pro
       await runPart(`algorithms ${pair.result.alg}`, pair.result, () => startPair(pair, dir, start));
     }
     const live = pairs.filter((p) => p.result.status === 'ok');
-    const rounds = ROUNDS_PER_RUN * config.runs;
-    const short = {
-      ...config,
-      runs: rounds,
-      duration: scaleRoundSeconds({ ...config, scaleRounds: rounds }),
-    };
-    log(`   ${rounds} rounds of ${short.duration} s per server`);
+    log(`   ${rounds} rounds of ${roundSeconds} s per server`);
     await loadInterleaved(
       live.map((p) => [p.ceiling!, p.ours!]),
-      { config: short, start },
+      { config: { ...config, runs: rounds, duration: roundSeconds }, start },
     );
     for (const { result, ceiling, ours } of live) {
       const rows = {
