@@ -172,10 +172,15 @@ async function benchTokens(ctx: Context): Promise<RedisTokensResult> {
     const [withRedis, inMemory] = sides as [Side, Side];
     const redisRow = contenderRow(withRedis, config.connections);
     const memoryRow = contenderRow(inMemory, config.connections);
-    const { HIT, HIT_ADDRESS, PEEK, BLOCKS } = await serverScripts();
+    const { HIT, HIT_UNLESS_BLOCKED, HIT_ADDRESS, PEEK, BLOCKS } = await serverScripts();
     const ok2xx = sum(withRedis.runs.map((run) => run.ok2xx));
     const busyS = sum(withRedis.runs.map((run) => run.durationS));
-    const perRequest = figures(withRedis.deltas, ok2xx, scriptCalls(HIT, HIT_ADDRESS, PEEK, BLOCKS), busyS);
+    const perRequest = figures(
+      withRedis.deltas,
+      ok2xx,
+      scriptCalls(HIT, HIT_UNLESS_BLOCKED, HIT_ADDRESS, PEEK, BLOCKS),
+      busyS,
+    );
     Object.assign(r, {
       redis: redisRow,
       memory: memoryRow,
@@ -203,7 +208,7 @@ async function benchTokens(ctx: Context): Promise<RedisTokensResult> {
   });
 }
 
-type ServerScripts = Record<'HIT' | 'HIT_ADDRESS' | 'PEEK' | 'BLOCKS', string>;
+type ServerScripts = Record<'HIT' | 'HIT_UNLESS_BLOCKED' | 'HIT_ADDRESS' | 'PEEK' | 'BLOCKS', string>;
 
 /** The server's Lua scripts, as built (their `redis.call`s are what runs inside Redis). */
 async function serverScripts(): Promise<ServerScripts> {

@@ -3,6 +3,7 @@
 // (degraded modes). Then two in-process servers on one SQLite file sharing their limits.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { ApiError } from '../src/contract/errors.js';
 import {
   createWindowStore,
@@ -352,6 +353,38 @@ describe('RateLimiter with the failover store', () => {
         ],
       );
     } finally {
+      await limiter.close();
+    }
+  });
+});
+
+describe('RateLimiter on Redis: a block decided elsewhere', () => {
+  it('refuses the token path of a blocked IP before the block message arrives, and counts nothing', async () => {
+    const prefix = prefixes.fresh();
+    const limiter = new RateLimiter(redisStore(REDIS_URL, prefix), requests, failures);
+    await limiter.open();
+    const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await admin.connect();
+      // Another instance's block as its failure script leaves it in Redis, its message not (yet)
+      // read here: in the blocked set, never published.
+      const [seconds, micros] = await admin.time();
+      const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      await admin.zadd(`${prefix}blocked`, redisNow + 30_000, '192.0.2.7');
+      assert.equal(limiter.blockedState('192.0.2.7'), undefined, 'this process has not heard of it');
+
+      const refused = await limiter.consumeRequest(app('f'), '192.0.2.7');
+      assert.equal(refused.limited, true);
+      assert.equal(refused.state.limit, failures.points, 'the failure budget, as a blocked IP gets');
+      assert.equal(refused.state.remaining, 0);
+      assert.ok(refused.state.msBeforeReset > 20_000 && refused.state.msBeforeReset <= 30_000);
+      assert.ok(limiter.blockedState('192.0.2.7') !== undefined, 'and now this process knows it');
+      assert.equal((await limiter.requestState(app('f'))).remaining, requests.points, 'nothing spent');
+
+      const allowed = await limiter.consumeRequest(app('f'), '192.0.2.8');
+      assert.deepEqual([allowed.limited, allowed.state.remaining], [false, requests.points - 1]);
+    } finally {
+      admin.disconnect();
       await limiter.close();
     }
   });

@@ -55,9 +55,9 @@ export class FailoverStore implements WindowStore {
     return this.shared.ping();
   }
 
-  hitApplication(application: RateLimitedApplication, now: number): MaybePromise<Window> {
+  hitApplication(application: RateLimitedApplication, now: number, ip?: string): MaybePromise<Window> {
     return this.count(
-      () => this.shared.hitApplication(application),
+      () => this.shared.hitApplication(application, now, ip),
       () => this.fallback.hitApplication(application, now),
     );
   }

@@ -43,8 +43,12 @@ export interface TokenRateLimits {
   recordAuthFailure(ip: string): MaybePromise<RequestBudget>;
   /** The failure budget of `ip` without spending any. */
   authFailureState(ip: string): MaybePromise<RateLimitState>;
-  /** Spends one token request of `application`. */
-  consumeRequest(application: RateLimitedApplication): MaybePromise<RequestBudget>;
+  /**
+   * Spends one token request of `application` from `ip`. `limited` also when a shared store
+   * finds `ip` blocked by another process whose block had not reached this one yet: then the
+   * state is the failure budget's, as {@link blockedState} gives, and nothing was spent.
+   */
+  consumeRequest(application: RateLimitedApplication, ip?: string): MaybePromise<RequestBudget>;
   /** The request budget of `application` without spending any. */
   requestState(application: RateLimitedApplication): MaybePromise<RateLimitState>;
 }
@@ -108,11 +112,18 @@ export class RateLimiter implements TokenRateLimits {
     );
   }
 
-  consumeRequest(application: RateLimitedApplication): MaybePromise<RequestBudget> {
-    return mapSettled(this.store.hitApplication(application, this.now()), (window) => ({
-      state: stateOf(window, this.requestPoints),
-      limited: window.count > this.requestPoints,
-    }));
+  consumeRequest(application: RateLimitedApplication, ip?: string): MaybePromise<RequestBudget> {
+    return mapSettled(this.store.hitApplication(application, this.now(), ip), (window) => {
+      if (window.blockedMs !== undefined && ip !== undefined) {
+        const now = this.now();
+        this.blocked.block(ip, now + window.blockedMs, now);
+        return {
+          state: { limit: this.failurePoints, remaining: 0, msBeforeReset: window.blockedMs },
+          limited: true,
+        };
+      }
+      return { state: stateOf(window, this.requestPoints), limited: window.count > this.requestPoints };
+    });
   }
 
   requestState(application: RateLimitedApplication): MaybePromise<RateLimitState> {

@@ -21,6 +21,31 @@ return {count, ttl}
 `;
 
 /**
+ * Counts one token request of an application, unless the client's IP is blocked: then it counts
+ * nothing and answers the block. KEYS[1] the counter, KEYS[2] the blocked set; ARGV[1] the window
+ * length in ms, ARGV[2] the IP. Returns `{count, ms left}`, or `{-1, ms the block has left}`.
+ * A block decided by another instance reaches this one by pub/sub, which this instance may read
+ * only after a request from that IP that arrived at the same moment: the set in Redis is the
+ * truth, and reading it here costs no extra round trip.
+ */
+export const HIT_UNLESS_BLOCKED = `
+local blockedUntil = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if blockedUntil then
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local left = tonumber(blockedUntil) - now
+  if left > 0 then return {-1, left} end
+end
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+`;
+
+/**
  * Counts one failed authentication, and blocks the IP when the count reaches the limit.
  * KEYS[1] the IP's counter, KEYS[2] the blocked set (IP → block end, Redis time in ms);
  * ARGV[1] window length in ms, ARGV[2] the limit, ARGV[3] the IP, ARGV[4] the channel.

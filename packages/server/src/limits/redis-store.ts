@@ -13,7 +13,7 @@
 import { Redis } from 'ioredis';
 import type { RateLimitSetting } from '../config/values.js';
 import { redactDatabaseUrl } from '../storage/database-url.js';
-import { BLOCKS, HIT, HIT_ADDRESS, PEEK } from './redis-scripts.js';
+import { BLOCKS, HIT, HIT_ADDRESS, HIT_UNLESS_BLOCKED, PEEK } from './redis-scripts.js';
 import type { BlockListener, RateLimitedApplication, Window, WindowStore } from './store.js';
 
 /** How to reach Redis and how long to wait for it. */
@@ -36,6 +36,7 @@ type Counts = [count: number, msLeft: number];
 /** The scripts, as ioredis defines them on the connection (`defineCommand`). */
 interface ScriptCommands {
   smscxHit(key: string, durationMs: number): Promise<Counts>;
+  smscxHitUnlessBlocked(key: string, blockedKey: string, durationMs: number, ip: string): Promise<Counts>;
   smscxHitAddress(
     key: string,
     blockedKey: string,
@@ -83,6 +84,7 @@ export class RedisWindowStore implements WindowStore {
     });
     for (const [name, lua, numberOfKeys] of [
       ['smscxHit', HIT, 1],
+      ['smscxHitUnlessBlocked', HIT_UNLESS_BLOCKED, 2],
       ['smscxHitAddress', HIT_ADDRESS, 2],
       ['smscxPeek', PEEK, 1],
       ['smscxBlocks', BLOCKS, 1],
@@ -170,10 +172,15 @@ export class RedisWindowStore implements WindowStore {
     this.subscriber.disconnect();
   }
 
-  async hitApplication(application: RateLimitedApplication): Promise<Window> {
-    return windowOf(
-      await this.bounded(this.scripts.smscxHit(`${this.prefix}app:${application.id}`, this.requestWindowMs)),
+  /** Counts one token request; with `ip`, only when that IP is not blocked (one script run either way). */
+  async hitApplication(application: RateLimitedApplication, _now?: number, ip?: string): Promise<Window> {
+    const key = `${this.prefix}app:${application.id}`;
+    if (ip === undefined)
+      return windowOf(await this.bounded(this.scripts.smscxHit(key, this.requestWindowMs)));
+    const [count, msLeft] = await this.bounded(
+      this.scripts.smscxHitUnlessBlocked(key, this.blockedKey, this.requestWindowMs, ip),
     );
+    return count < 0 ? { count: 0, msBeforeReset: 0, blockedMs: msLeft } : { count, msBeforeReset: msLeft };
   }
 
   async peekApplication(application: RateLimitedApplication): Promise<Window> {

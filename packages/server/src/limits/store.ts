@@ -19,6 +19,11 @@ export interface Window {
   readonly count: number;
   /** Milliseconds until the window ends (0 when none is open). */
   readonly msBeforeReset: number;
+  /**
+   * Set instead of a count when the request's client IP turned out to be blocked (a shared store
+   * that checks its blocks as it counts): milliseconds the block has left; nothing was counted.
+   */
+  readonly blockedMs?: number;
 }
 
 /**
@@ -40,8 +45,11 @@ export type BlockListener = (ip: string, msLeft: number) => void;
 export interface WindowStore {
   /** Whether every instance on the deployment counts here (else each instance counts its own). */
   readonly sharedAcrossInstances: boolean;
-  /** Counts one token request of `application`; the window after it. */
-  hitApplication(application: RateLimitedApplication, now: number): MaybePromise<Window>;
+  /**
+   * Counts one token request of `application` from `ip`; the window after it. A store shared by
+   * several processes also checks there whether `ip` is blocked (see {@link Window.blockedMs}).
+   */
+  hitApplication(application: RateLimitedApplication, now: number, ip?: string): MaybePromise<Window>;
   /** The window of `application`'s token requests, counting nothing. */
   peekApplication(application: RateLimitedApplication, now: number): MaybePromise<Window>;
   /**

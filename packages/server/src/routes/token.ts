@@ -42,7 +42,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: TokenRouteDeps): 
       return;
     }
     whenSettled(
-      limits.consumeRequest(application),
+      limits.consumeRequest(application, request.ip),
       ({ state, limited }) => {
         setRateLimitHeaders(reply, state, limited, now());
         if (limited) {
