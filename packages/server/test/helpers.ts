@@ -116,6 +116,23 @@ export interface TestServer {
   stop(): Promise<number | null>;
 }
 
+/** A child process's stdout and stderr, collected as text from the moment this is called. */
+export interface CollectedOutput {
+  stdout: string;
+  stderr: string;
+}
+
+export function collectOutput(child: ChildProcess): CollectedOutput {
+  const output = { stdout: '', stderr: '' };
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    output.stdout += chunk;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    output.stderr += chunk;
+  });
+  return output;
+}
+
 /**
  * Starts `serve --port 0 --db <db>` plus `args` and waits for the "listening on" line. One
  * process (`SMSCX_WORKERS=1`) unless `args` or `env` say otherwise: with several workers each
@@ -131,24 +148,20 @@ export async function startServer(
     env: { ...cleanEnv(), SMSCX_LOG_LEVEL: 'warn', SMSCX_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    err += chunk;
-  });
+  const output = collectOutput(child);
   const exited = new Promise<number | null>((resolveExit) =>
     child.once('exit', (code, signal) => {
-      if (signal !== null) err += `\n[killed by ${signal}]`;
+      if (signal !== null) output.stderr += `\n[killed by ${signal}]`;
       resolveExit(code);
     }),
   );
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}${err}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start: ${output.stdout}${output.stderr}`)),
+      15_000,
+    );
     const check = (): void => {
-      const match = /listening on (http:\/\/\S+)/.exec(out);
+      const match = /listening on (http:\/\/\S+)/.exec(output.stdout);
       if (match !== null) {
         clearTimeout(timer);
         resolveUrl(match[1]!);
@@ -157,29 +170,29 @@ export async function startServer(
     child.stdout!.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${out}${err}`));
+      reject(new Error(`server exited with ${code}: ${output.stdout}${output.stderr}`));
     });
   });
   return {
     url,
     port: Number(new URL(url).port),
     process: child,
-    stdout: () => out,
-    stderr: () => err,
+    stdout: () => output.stdout,
+    stderr: () => output.stderr,
     waitForStdout: (check, timeoutMs = 15_000) =>
       new Promise<void>((resolveWait, reject) => {
         const onData = (): void => {
-          if (!check(out)) return;
+          if (!check(output.stdout)) return;
           finish();
           resolveWait();
         };
         const onExit = (): void => {
           finish();
-          reject(new Error(`server exited while waiting: ${out}${err}`));
+          reject(new Error(`server exited while waiting: ${output.stdout}${output.stderr}`));
         };
         const timer = setTimeout(() => {
           finish();
-          reject(new Error(`not seen within ${timeoutMs} ms in stdout: ${out}${err}`));
+          reject(new Error(`not seen within ${timeoutMs} ms in stdout: ${output.stdout}${output.stderr}`));
         }, timeoutMs);
         const finish = (): void => {
           clearTimeout(timer);

@@ -18,6 +18,7 @@ import {
   BIN,
   basic,
   childPids,
+  collectOutput,
   FORM,
   freePort,
   parseJson,
@@ -93,19 +94,12 @@ function startInstance(
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    err += chunk;
-  });
+  const output = collectOutput(child);
   const instance: Instance = {
     port,
     child,
-    stdout: () => out,
-    stderr: () => err,
+    stdout: () => output.stdout,
+    stderr: () => output.stderr,
     servingPids: () => {
       const workers = childPids(child.pid!);
       return workers.length > 0 ? workers : [child.pid!];
@@ -113,15 +107,18 @@ function startInstance(
   };
   started.push(instance);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`"${command}" did not listen:\n${out}${err}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`"${command}" did not listen:\n${output.stdout}${output.stderr}`)),
+      30_000,
+    );
     child.stdout!.on('data', () => {
-      if (!/listening on /.test(out)) return;
+      if (!/listening on /.test(output.stdout)) return;
       clearTimeout(timer);
       resolve(instance);
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`"${command}" exited (${code}) before listening:\n${out}${err}`));
+      reject(new Error(`"${command}" exited (${code}) before listening:\n${output.stdout}${output.stderr}`));
     });
   });
 }

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { type Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { BIN, basic, FORM } from './helpers.js';
+import { BIN, basic, collectOutput, FORM } from './helpers.js';
 
 /** A server process of the binary, with what it printed and how it ended. */
 export interface LaunchedServer {
@@ -44,18 +44,11 @@ export function spawnServer(
           env,
           stdio: ['ignore', 'pipe', 'pipe'],
         });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    err += chunk;
-  });
+  const output = collectOutput(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
-  return { process: child, stdout: () => out, stderr: () => err, exited };
+  return { process: child, stdout: () => output.stdout, stderr: () => output.stderr, exited };
 }
 
 /** Waits for the `listening on` line of a spawned server (bound: 20 s, or its exit). */
