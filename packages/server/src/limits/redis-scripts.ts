@@ -7,16 +7,27 @@
  */
 
 /**
- * Counts one event. KEYS[1] the counter; ARGV[1] the window length in ms.
- * Returns `{count, ms left}`. A new counter (or one that lost its expiry) opens a window.
+ * Lua shared by the counting scripts: counts one event in the counter KEYS[1], whose window is
+ * ARGV[1] ms; leaves `count` and `ttl` (ms left). A new counter (or one that lost its expiry)
+ * opens a window.
  */
-export const HIT = `
-local count = redis.call('INCR', KEYS[1])
+const COUNT_IN_WINDOW = `local count = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   ttl = tonumber(ARGV[1])
-end
+end`;
+
+/** Lua: Redis's own clock in ms, as `now` (block ends are kept in Redis time). */
+const REDIS_NOW_MS = `local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`;
+
+/**
+ * Counts one event. KEYS[1] the counter; ARGV[1] the window length in ms.
+ * Returns `{count, ms left}`. A new counter (or one that lost its expiry) opens a window.
+ */
+export const HIT = `
+${COUNT_IN_WINDOW}
 return {count, ttl}
 `;
 
@@ -31,17 +42,11 @@ return {count, ttl}
 export const HIT_UNLESS_BLOCKED = `
 local blockedUntil = redis.call('ZSCORE', KEYS[2], ARGV[2])
 if blockedUntil then
-  local time = redis.call('TIME')
-  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+${REDIS_NOW_MS}
   local left = tonumber(blockedUntil) - now
   if left > 0 then return {-1, left} end
 end
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
+${COUNT_IN_WINDOW}
 return {count, ttl}
 `;
 
@@ -49,19 +54,13 @@ return {count, ttl}
  * Counts one failed authentication, and blocks the IP when the count reaches the limit.
  * KEYS[1] the IP's counter, KEYS[2] the blocked set (IP → block end, Redis time in ms);
  * ARGV[1] window length in ms, ARGV[2] the limit, ARGV[3] the IP, ARGV[4] the channel.
- * The block is published before the script answers, so every instance has it before the
- * caller's response leaves.
+ * The block is published before the script answers; an instance that has not read the message
+ * yet still refuses the IP's token requests, since {@link HIT_UNLESS_BLOCKED} reads the set.
  */
 export const HIT_ADDRESS = `
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
+${COUNT_IN_WINDOW}
 if count >= tonumber(ARGV[2]) then
-  local time = redis.call('TIME')
-  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+${REDIS_NOW_MS}
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   redis.call('ZADD', KEYS[2], 'GT', now + ttl, ARGV[3])
   if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
@@ -81,8 +80,7 @@ return {tonumber(count), ttl}
 
 /** The blocks in force. KEYS[1] the blocked set. Returns `{ip, ms left, ip, ms left, …}`. */
 export const BLOCKS = `
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+${REDIS_NOW_MS}
 local entries = redis.call('ZRANGE', KEYS[1], '(' .. now, '+inf', 'BYSCORE', 'WITHSCORES')
 local out = {}
 for i = 1, #entries, 2 do
