@@ -14,7 +14,7 @@ import {
   viewApplication,
 } from '../src/admin/applications.js';
 import { toMinute } from '../src/sync/secret-use.js';
-import { type InProcessServer, inProcessServer, testClock } from './fixture.js';
+import { collectingLogger, type InProcessServer, inProcessServer, testClock } from './fixture.js';
 import {
   cli,
   createApplication,
@@ -207,10 +207,14 @@ describe('overlapping secrets on two server processes (one SQLite file, one cloc
 
 describe('last_used_at: to the minute, written off the request path', () => {
   let server: InProcessServer;
+  const log = collectingLogger('warn');
 
   before(async () => {
     // Mid-minute, so the minute of a use is unambiguous.
-    server = await inProcessServer({ clock: testClock(Math.floor(Date.now() / 60_000) * 60_000 + 30_000) });
+    server = await inProcessServer({
+      clock: testClock(Math.floor(Date.now() / 60_000) * 60_000 + 30_000),
+      logger: log.logger,
+    });
   });
   after(async () => {
     await server?.close();
@@ -245,7 +249,8 @@ describe('last_used_at: to the minute, written off the request path', () => {
     // The old secret, used now, is written on the next minute.
     assert.equal(await status(server, app, app.application_secret), 200);
     server.clock.advance(30_000);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The follower's tick, at once (as its next poll would): it must not write yet.
+    await server.app.applyChanges();
     assert.equal((await stored(app.application_id)).previousSecret?.lastUsedAt, null, 'not before a minute');
     server.clock.advance(30_000);
     await waitFor(
@@ -270,7 +275,11 @@ describe('last_used_at: to the minute, written off the request path', () => {
       // The minute is over: the background write is tried, finds the lock taken, gives up at
       // once (no stall of the process) and keeps the use for later.
       server.clock.advance(60_000);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await server.app.applyChanges();
+      await waitFor(
+        async () => log.lines.some((line) => line.includes('cannot record when secrets were last used yet')),
+        'the background write to give up on the lock',
+      );
       const started = performance.now();
       assert.equal(await status(server, app, app.application_secret), 200);
       assert.ok(performance.now() - started < 1000, 'still fast');
