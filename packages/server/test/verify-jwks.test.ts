@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { JWKS_MAX_AGE_SECONDS } from '../src/keys/schedule.js';
 import { createVerifier, DEFAULT_JWKS_MAX_AGE_MS, TokenVerificationError } from '../src/verify/index.js';
+import { waitFor } from './helpers.js';
 import { ed25519Key, ISSUER, jwksOf, signToken, startJwksServer, testClock } from './verify-helpers.js';
 
 const k1 = ed25519Key('k1');
@@ -115,7 +116,7 @@ describe('verify: remote JWKS', () => {
     await verifier.verify(signToken(k1));
     clock.advance(61_000);
     await verifier.verify(signToken(k1)); // served from the loaded keys, refresh started
-    for (let i = 0; i < 50 && jwks.requests < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => jwks.requests >= 2, 'the background JWKS refresh', 500);
     assert.equal(jwks.requests, 2);
   });
 
@@ -128,7 +129,7 @@ describe('verify: remote JWKS', () => {
     assert.equal(jwks.requests, 1);
     clock.advance(1);
     await verifier.verify(signToken(k1)); // older: served from the loaded keys, refresh started
-    for (let i = 0; i < 50 && jwks.requests < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => jwks.requests >= 2, 'the background JWKS refresh', 500);
     assert.equal(jwks.requests, 2);
   });
 
