@@ -174,7 +174,13 @@ export interface PostgresResult {
  * What Redis did between two `INFO` snapshots taken around one measured run (the bench's own
  * `INFO` taken out). Redis counts server-wide: any other client of the same Redis shows up here.
  */
-export interface RedisDelta {
+export interface RedisDelta extends RedisCounters {
+  /** Seconds between the two snapshots. */
+  wallS: number;
+}
+
+/** Redis's own counters, as one `INFO` shows them or as the difference of two. */
+export interface RedisCounters {
   /** Calls per command (`INFO commandstats`, lower case; a script's run and each command it calls). */
   calls: Record<string, number>;
   /** Microseconds Redis spent per command (commandstats `usec`; a script's includes its calls). */
@@ -183,10 +189,8 @@ export interface RedisDelta {
   reads: number;
   /** CPU seconds Redis used (`used_cpu_user` + `used_cpu_sys`). */
   cpuSeconds: number;
-  /** Connected clients at the end, the bench's own INFO connection included. */
+  /** Connected clients (of a difference: at its end), the bench's own INFO connection included. */
   clients: number;
-  /** Seconds between the two snapshots. */
-  wallS: number;
 }
 
 /** A set of {@link RedisDelta}s divided by the operations (token requests, counts) they served. */

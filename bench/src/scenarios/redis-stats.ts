@@ -8,19 +8,15 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
-import type { RedisDelta, RedisFigures } from '../results.js';
+import type { RedisCounters, RedisDelta, RedisFigures } from '../results.js';
 import { REPO_DIR } from '../targets/common.js';
 import { redact } from './postgres.js';
 
 export type { RedisClient };
 
 /** A snapshot of `INFO commandstats stats cpu clients`. */
-export interface RedisSnapshot {
-  calls: Record<string, number>;
-  usec: Record<string, number>;
-  reads: number;
-  cpuSeconds: number;
-  clients: number;
+export interface RedisSnapshot extends RedisCounters {
+  /** When it was taken (`performance.now()`, ms): only differences of it mean anything. */
   at: number;
 }
 
